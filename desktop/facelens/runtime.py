@@ -1,0 +1,45 @@
+"""ONNX Runtime sessions: one per model, with the provider that really loaded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import onnxruntime as ort
+
+PROVIDER_CHOICES = ("auto", "cpu", "cuda")
+
+
+def _threads() -> int:
+    return int(os.environ.get("FACELENS_THREADS", "0")) or min(os.cpu_count() or 1, 8)
+
+
+def create_session(model: Path, provider: str = "auto",
+                   threads: int | None = None) -> ort.InferenceSession:
+    """Create an inference session on CUDA when asked/available and it really loads, else CPU.
+
+    onnxruntime-gpu lists CUDA even where its libraries are missing, so the session's own
+    provider list is what counts: read it with :func:`session_provider`.
+    """
+    if provider not in PROVIDER_CHOICES:
+        raise ValueError(f"provider must be one of {PROVIDER_CHOICES}, not {provider!r}")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or _threads()
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    providers = ["CPUExecutionProvider"]
+    if provider in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
+        providers.insert(0, "CUDAExecutionProvider")
+    try:
+        return ort.InferenceSession(str(model), sess_options=opts, providers=providers)
+    except Exception:
+        if providers == ["CPUExecutionProvider"]:
+            raise
+        return ort.InferenceSession(str(model), sess_options=opts,
+                                    providers=["CPUExecutionProvider"])
+
+
+def session_provider(session: ort.InferenceSession) -> str:
+    """``"CUDA"`` or ``"CPU"``: the provider the session actually runs on."""
+    return "CUDA" if session.get_providers()[0] == "CUDAExecutionProvider" else "CPU"
