@@ -8,6 +8,8 @@ from pathlib import Path
 import onnxruntime as ort
 
 PROVIDER_CHOICES = ("auto", "cpu", "cuda")
+ort.set_default_logger_severity(4)  # keep ORT's own provider-probe noise off the console
+_cuda_ok: bool | None = None
 
 
 def _threads() -> int:
@@ -28,16 +30,23 @@ def create_session(model: Path, provider: str = "auto",
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
-    providers = ["CPUExecutionProvider"]
-    if provider in ("auto", "cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
-        providers.insert(0, "CUDAExecutionProvider")
-    try:
-        return ort.InferenceSession(str(model), sess_options=opts, providers=providers)
-    except Exception:
-        if providers == ["CPUExecutionProvider"]:
-            raise
-        return ort.InferenceSession(str(model), sess_options=opts,
-                                    providers=["CPUExecutionProvider"])
+    global _cuda_ok
+    if provider in ("auto", "cuda") and _cuda_ok is not False \
+            and "CUDAExecutionProvider" in ort.get_available_providers():
+        try:
+            session = ort.InferenceSession(str(model), sess_options=opts,
+                                           providers=["CUDAExecutionProvider",
+                                                      "CPUExecutionProvider"])
+            _cuda_ok = session_provider(session) == "CUDA"
+            return session
+        except Exception:  # CUDA libraries present but broken: fall back below
+            _cuda_ok = False
+    return ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def cuda_fallback(requested: str, sessions: list[ort.InferenceSession]) -> bool:
+    """True when CUDA was asked for explicitly but the sessions run on the CPU."""
+    return requested == "cuda" and any(session_provider(s) == "CPU" for s in sessions)
 
 
 def session_provider(session: ort.InferenceSession) -> str:

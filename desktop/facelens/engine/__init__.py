@@ -1,0 +1,1 @@
+"""The recognition engine: detection, alignment, embedding, quality. Imports no Qt."""

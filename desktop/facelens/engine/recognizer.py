@@ -1,0 +1,127 @@
+"""FaceEngine: one object that holds the pack's sessions and turns images into face vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..modelpack.pack import Pack, Progress, ensure_pack, source_manifest
+from ..runtime import create_session, session_provider
+from .align import align
+from .detector import Face, MtcnnDetector
+from .embedder import Embedder
+from .quality import QualityReport, assess
+
+PHOTO_MAX_SIDE = 1600  # still photos are detected at most this large (faces scale with them)
+
+
+@dataclass
+class FaceResult:
+    """A face found in a still photo, with its aligned crop and embedding."""
+
+    face: Face
+    crop: np.ndarray
+    embedding: np.ndarray
+
+
+class FaceEngine:
+    """Detector + aligner + embedder of one model pack, created once per process."""
+
+    def __init__(self, pack: Pack, provider: str = "auto"):
+        self.pack = pack
+        self.requested_provider = provider
+        self.detector = MtcnnDetector(str(pack.path("pnet")), str(pack.path("rnet")),
+                                      str(pack.path("onet")), provider)
+        self.embedder = Embedder(str(pack.path("embedder")), provider)
+        self._antispoof = None
+        calib = source_manifest(pack.name).get("calibration", {})
+        self.default_threshold: float = float(calib.get("threshold", 0.5))
+        self.threshold_far: float | None = calib.get("far")
+
+    @classmethod
+    def load(cls, pack: str = "lite", provider: str = "auto",
+             progress: Progress | None = None) -> FaceEngine:
+        """Open (building on first use) model pack `pack` and create its sessions."""
+        return cls(ensure_pack(pack, progress=progress or (lambda m, f: None)), provider)
+
+    # -- facts the UI shows ---------------------------------------------------------------
+    @property
+    def provider(self) -> str:
+        """``"CUDA"`` or ``"CPU"``: what the embedder's session really runs on."""
+        return session_provider(self.embedder.session)
+
+    @property
+    def cuda_fell_back(self) -> bool:
+        """CUDA was requested explicitly but could not be used."""
+        return self.requested_provider == "cuda" and self.provider == "CPU"
+
+    @property
+    def pack_name(self) -> str:
+        return self.pack.name
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.pack.name}/mobilefacenet-{self.dim}"
+
+    @property
+    def dim(self) -> int:
+        return self.embedder.dim
+
+    # -- the stages -------------------------------------------------------------------------
+    def detect(self, bgr: np.ndarray, min_face: int = 40) -> list[Face]:
+        """Faces in a BGR frame, best score first."""
+        return self.detector.detect(bgr, min_face)
+
+    def align(self, bgr: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        """The 112x112 aligned crop of a face."""
+        return align(bgr, landmarks)
+
+    def embed(self, crops: Sequence[np.ndarray]) -> np.ndarray:
+        """Unit-length embeddings of aligned crops, batched."""
+        return self.embedder.embed(crops)
+
+    def quality(self, bgr: np.ndarray, face: Face, crop: np.ndarray | None = None,
+                min_size: float = 40.0) -> QualityReport:
+        """Whether `face` is large, sharp and frontal enough to judge or enrol."""
+        return assess(face, crop if crop is not None else self.align(bgr, face.landmarks),
+                      min_size=min_size)
+
+    def antispoof_session(self):
+        """The anti-spoofing network's session (created on first use)."""
+        if self._antispoof is None:
+            self._antispoof = create_session(self.pack.path("antispoof"),
+                                             self.requested_provider)
+        return self._antispoof
+
+    # -- still photos -----------------------------------------------------------------------
+    def detect_photo(self, bgr: np.ndarray, min_face: int = 20) -> list[Face]:
+        """Faces in a still photo: large photos are scaled down, tight crops padded.
+
+        A face cropped edge to edge gives the detector no context, so when nothing is found
+        the photo is retried with a border of half its size.
+        """
+        h, w = bgr.shape[:2]
+        scale = min(1.0, PHOTO_MAX_SIDE / max(h, w))
+        small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)),
+                                                    interpolation=cv2.INTER_AREA)
+        faces = self.detect(small, max(12, round(min_face * scale)))
+        offset = 0
+        if not faces:
+            offset = max(small.shape[:2]) // 2
+            padded = cv2.copyMakeBorder(small, offset, offset, offset, offset,
+                                        cv2.BORDER_CONSTANT, value=(0, 0, 0))
+            faces = self.detect(padded, max(12, round(min_face * scale)))
+        for f in faces:
+            f.box = ((f.box - offset) / scale).astype(np.float32)
+            f.landmarks = ((f.landmarks - offset) / scale).astype(np.float32)
+        return faces
+
+    def analyze_photo(self, bgr: np.ndarray, min_face: int = 20) -> list[FaceResult]:
+        """Detect, align and embed every face of a still photo (largest first)."""
+        faces = sorted(self.detect_photo(bgr, min_face), key=lambda f: -f.size)
+        crops = [self.align(bgr, f.landmarks) for f in faces]
+        embs = self.embed(crops)
+        return [FaceResult(f, c, e) for f, c, e in zip(faces, crops, embs, strict=True)]
