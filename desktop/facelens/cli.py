@@ -18,6 +18,7 @@ from .errors import FaceLensError
 COMMAND_MODULES = [
     "facelens.modelpack.cli",
     # "facelens.engine_cli",  (enabled when the engine lands)
+    "facelens.style.cli",
 ]
 
 
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facelens", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"facelens {__version__}")
     parser.add_argument("--home", help="data folder (default: $FACELENS_HOME or the platform's)")
-    parser.add_argument("--source", help="open the app on this source (camera index, file, URL, folder)")
+    parser.add_argument("--source",
+                        help="open the app on this source (camera index, file, URL, folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

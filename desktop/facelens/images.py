@@ -51,5 +51,6 @@ def load_image(path: str | Path) -> np.ndarray:
     h, w = img.shape[:2]
     if h * w > MAX_PIXELS:
         f = (MAX_PIXELS / (h * w)) ** 0.5
-        img = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+        size = (max(1, int(w * f)), max(1, int(h * f)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     return img

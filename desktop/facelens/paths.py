@@ -21,6 +21,7 @@ def data_home(override: str | os.PathLike | None = None) -> Path:
 def models_home() -> Path:
     """Where model packs are built or downloaded: ``$FACELENS_MODELS`` or the user cache."""
     chosen = os.environ.get("FACELENS_MODELS")
-    path = Path(chosen) if chosen else Path(platformdirs.user_cache_dir(APP, appauthor=False)) / "models"
+    cache = Path(platformdirs.user_cache_dir(APP, appauthor=False))
+    path = Path(chosen) if chosen else cache / "models"
     path.mkdir(parents=True, exist_ok=True)
     return path

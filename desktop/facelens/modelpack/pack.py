@@ -209,7 +209,7 @@ def load_pack(name: str = "lite", home: Path | None = None) -> Pack:
     except ValueError as exc:
         raise ModelPackError(f"{manifest_path} is unreadable ({exc}): run "
                              "`facelens models build --force`") from exc
-    for role, spec in manifest["models"].items():
+    for spec in manifest["models"].values():
         path = target / spec["onnx"]
         if not path.exists():
             raise ModelPackError(f"{path} is missing: run `facelens models build --force`")

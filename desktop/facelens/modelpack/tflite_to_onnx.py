@@ -136,8 +136,8 @@ class _Converter:
             return self.g.add("Clip", [x, self.g.const(np.float32(0)), self.g.const(np.float32(6))],
                               out)
         if act == 2:
-            return self.g.add("Clip", [x, self.g.const(np.float32(-1)), self.g.const(np.float32(1))],
-                              out)
+            lo, hi = self.g.const(np.float32(-1)), self.g.const(np.float32(1))
+            return self.g.add("Clip", [x, lo, hi], out)
         if act == 4:
             return self.g.add("Tanh", [x], out)
         raise ConversionError(f"fused activation {act} is not supported")
