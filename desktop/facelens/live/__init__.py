@@ -1,0 +1,1 @@
+"""Live video: sources, tracking, score smoothing and the recognition pipeline (no Qt)."""

@@ -1,0 +1,106 @@
+"""The live pipeline: a capture thread and an inference thread, emitting a Scene per frame."""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from .recognise import LiveConfig, Recogniser
+from .scene import PipelineStats, Scene
+from .sources import FrameReader, SourceEvent, SourceSpec
+
+
+class RateMeter:
+    """Events per second over a sliding one-second window."""
+
+    def __init__(self) -> None:
+        self.t0, self.n, self.rate = time.monotonic(), 0, 0.0
+
+    def tick(self) -> float:
+        self.n += 1
+        elapsed = time.monotonic() - self.t0
+        if elapsed >= 1.0:
+            self.rate, self.t0, self.n = self.n / elapsed, time.monotonic(), 0
+        return self.rate
+
+
+class LivePipeline:
+    """Reads a source on one thread and recognises the newest frame on another.
+
+    ``on_scene(scene)`` and ``on_event(event)`` are called from the worker threads; the Qt app
+    turns them into signals. Stale frames are never queued: the worker always takes the newest.
+    """
+
+    def __init__(self, engine, gallery_factory: Callable[[], object | None], config: LiveConfig,
+                 on_scene: Callable[[Scene], None],
+                 on_event: Callable[[SourceEvent], None] | None = None,
+                 engine_lock: threading.RLock | None = None, **reader_options):
+        self.recogniser = Recogniser(engine, gallery_factory, config, engine_lock)
+        self.on_scene = on_scene
+        self.on_event = on_event or (lambda event: None)
+        self.reader_options = reader_options
+        self.reader: FrameReader | None = None
+        self.frames_processed = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def config(self) -> LiveConfig:
+        return self.recogniser.config
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, spec: SourceSpec) -> None:
+        """Open `spec` and start processing (stops any running source first)."""
+        self.stop()
+        self._stop = threading.Event()
+        self.frames_processed = 0
+        self.reader = FrameReader(spec, self.on_event, **self.reader_options).start()
+        self._thread = threading.Thread(target=self._run, args=(self.reader, self._stop),
+                                        name="facelens-inference", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self.reader is not None:
+            self.reader.stop(timeout)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._thread = None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the source ends and its last frame is processed; True if it did."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _run(self, reader: FrameReader, stop: threading.Event) -> None:
+        last_id, meter, latency = -1, RateMeter(), 0.0
+        failed_once = False
+        while not stop.is_set():
+            frame = reader.latest(last_id, timeout=0.25)
+            if frame is None:
+                if reader.finished.is_set():
+                    break
+                continue
+            last_id = frame.frame_id
+            self.frames_processed += 1
+            stats = PipelineStats(reader.fps, meter.tick(), latency, reader.frames_read,
+                                  self.frames_processed)
+            try:
+                scene = self.recogniser.process(frame, stats)
+            except Exception as exc:  # a model error must not kill the live view
+                if not failed_once:
+                    traceback.print_exc()
+                    self.on_event(SourceEvent("error", f"recognition failed: {exc}"))
+                failed_once = True
+                continue
+            latency = scene.latency_ms if latency == 0.0 else 0.8 * latency + 0.2 * scene.latency_ms
+            self.on_scene(scene)
+        if not stop.is_set():
+            self.on_event(SourceEvent("stopped",
+                                      "source stopped; choose another in the Source menu"))
