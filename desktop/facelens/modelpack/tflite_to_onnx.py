@@ -342,6 +342,75 @@ class _Converter:
         else:
             self.g.add("Slice", args, out)
 
+    # -- graph clean-up ----------------------------------------------------------------
+    def drop_identities(self, keep: set[str]) -> None:
+        """Rewire around Identity nodes (those that name graph outputs stay)."""
+        alias = {}
+        nodes = []
+        for n in self.g.nodes:
+            if n.op_type == "Identity" and n.output[0] not in keep:
+                alias[n.output[0]] = alias.get(n.input[0], n.input[0])
+                continue
+            nodes.append(n)
+        for n in nodes:
+            for i, name in enumerate(n.input):
+                if name in alias:
+                    n.input[i] = alias[name]
+        self.g.nodes = nodes
+
+    def fuse_prelu(self) -> None:
+        """Fold TFLite's decomposed PReLU back into one PRelu node.
+
+        Two spellings occur: relu(x) + a * -relu(-x) (MTCNN) and relu(x) + a * (x - |x|)
+        (MobileFaceNet, slope 2a). One fused op lets ONNX Runtime keep its blocked layout
+        across the activation instead of reordering around five element-wise ops.
+        """
+        producer = {n.output[0]: n for n in self.g.nodes}
+        uses: dict[str, int] = {}
+        for n in self.g.nodes:
+            for name in n.input:
+                uses[name] = uses.get(name, 0) + 1
+
+        def only(name: str, op: str):
+            n = producer.get(name)
+            return n if n is not None and n.op_type == op and uses.get(name) == 1 else None
+
+        dead: set[int] = set()
+        for add in self.g.nodes:
+            if add.op_type != "Add":
+                continue
+            for r_name, m_name in (add.input, add.input[::-1]):
+                relu, mul = only(r_name, "Relu"), only(m_name, "Mul")
+                if relu is None or mul is None:
+                    continue
+                x = relu.input[0]
+                consts = [i for i in mul.input if i in self.g.inits]
+                if len(consts) != 1:
+                    continue
+                t = mul.input[1] if mul.input[0] == consts[0] else mul.input[0]
+                slope, chain = None, []
+                neg2 = only(t, "Neg")
+                if neg2 is not None:
+                    relu2 = only(neg2.input[0], "Relu")
+                    neg1 = relu2 is not None and only(relu2.input[0], "Neg")
+                    if neg1 and neg1.input[0] == x:
+                        slope, chain = self.g.inits[consts[0]], [neg2, relu2, neg1]
+                sub = only(t, "Sub")
+                if sub is not None and sub.input[0] == x:
+                    ab = only(sub.input[1], "Abs")
+                    if ab is not None and ab.input[0] == x:
+                        slope, chain = 2.0 * self.g.inits[consts[0]], [sub, ab]
+                if slope is None:
+                    continue
+                name = self.g.const(np.asarray(slope, np.float32).reshape(-1), "slope")
+                fused = helper.make_node("PRelu", [x, name], [add.output[0]])
+                add.CopyFrom(fused)
+                dead.update(id(n) for n in (relu, mul, *chain))
+                break
+        self.g.nodes = [n for n in self.g.nodes if id(n) not in dead]
+        used = {i for n in self.g.nodes for i in n.input}
+        self.g.inits = {k: v for k, v in self.g.inits.items() if k in used}
+
     # -- whole graph -------------------------------------------------------------------
     def convert(self, graph_name: str) -> onnx.ModelProto:
         inputs = []
@@ -356,6 +425,9 @@ class _Converter:
                                                         shape))
         for i in range(self.sg.OperatorsLength()):
             self.convert_op(self.sg.Operators(i))
+        out_names = {self.names[self.sg.Outputs(i)] for i in range(self.sg.OutputsLength())}
+        self.drop_identities(keep=out_names)
+        self.fuse_prelu()
         outputs = []
         for i in range(self.sg.OutputsLength()):
             idx = self.sg.Outputs(i)
