@@ -1,0 +1,143 @@
+"""The gallery's SQLite file: schema, safe opening, transactions and readable errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import GalleryError
+
+SCHEMA_VERSION = 1  # PRAGMA user_version
+APPLICATION_ID = 0x464C4753  # "FLGS": PRAGMA application_id marks a FaceLens gallery
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+SCHEMA = """
+CREATE TABLE people (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE templates (
+    id        INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    model_id  TEXT NOT NULL,
+    dim       INTEGER NOT NULL CHECK (dim > 0),
+    vector    BLOB NOT NULL CHECK (length(vector) = 4 * dim),  -- float32, little-endian
+    thumbnail BLOB,                                             -- JPEG of the face crop
+    source    TEXT,
+    created   TEXT NOT NULL
+);
+CREATE INDEX templates_person ON templates(person_id);
+CREATE INDEX templates_model ON templates(model_id, dim);
+"""
+
+
+def damaged(path: Path, detail: str) -> GalleryError:
+    return GalleryError(
+        f"the gallery database {path} is damaged or is not a FaceLens gallery ({detail}). "
+        "FaceLens has left the file untouched. Move it elsewhere to start an empty gallery, "
+        "or restore a gallery export (backup) in its place.")
+
+
+def translate(exc: sqlite3.Error, path: Path) -> GalleryError:
+    """A GalleryError that says what happened to `path` and what to do."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return GalleryError(f"{path}: database is locked by another FaceLens process; nothing "
+                            "was changed. Close the other FaceLens window or command, or wait "
+                            "for it to finish, and try again.")
+    if "full" in low:
+        return GalleryError(f"{path}: database or disk is full; nothing was changed. "
+                            "Free some disk space and try again.")
+    if "readonly" in low or "read-only" in low or "permission" in low:
+        return GalleryError(f"{path}: the gallery cannot be written (read-only file or folder: "
+                            f"{text}); nothing was changed. Check the file's permissions.")
+    if "malformed" in low or "not a database" in low or "corrupt" in low:
+        return damaged(path, text)
+    if "unable to open" in low:
+        return GalleryError(f"{path}: cannot open the gallery database ({text}); check that "
+                            "the folder exists and can be written.")
+    return GalleryError(f"{path}: gallery database error: {text}")
+
+
+def check_header(path: Path) -> None:
+    """Refuse, before SQLite touches it, a file that is not an SQLite database."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise GalleryError(f"{path} is not a file; the gallery must be an SQLite file")
+    with path.open("rb") as f:
+        head = f.read(len(SQLITE_MAGIC))
+    if head and head != SQLITE_MAGIC:
+        raise damaged(path, "not an SQLite file")
+
+
+def connect(path: Path, busy_timeout_s: float, read_only: bool = False) -> sqlite3.Connection:
+    """Open `path` (checking it first) in autocommit mode; writes go through `transaction`."""
+    check_header(path)
+    existed = path.exists() and path.stat().st_size > 0
+    target = f"{path.resolve().as_uri()}?mode=ro" if read_only else str(path)
+    try:
+        conn = sqlite3.connect(target, timeout=busy_timeout_s, isolation_level=None,
+                               check_same_thread=False, uri=read_only)
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if existed:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                raise damaged(path, f"quick_check: {verdict}")
+        if not read_only:
+            conn.execute("PRAGMA journal_mode = WAL")
+        _check_schema(conn, path, create=not read_only)
+    except sqlite3.DatabaseError as exc:  # includes "file is not a database", "malformed"
+        conn.close()
+        raise translate(exc, path) from exc
+    except GalleryError:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id == 0 and version == 0 and tables == 0:
+        if not create:
+            raise damaged(path, "an empty database, not a gallery")
+        with transaction(conn):  # executescript() would commit early: one by one
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return
+    if app_id != APPLICATION_ID:
+        raise damaged(path, "an SQLite database of some other program")
+    if version > SCHEMA_VERSION:
+        raise GalleryError(f"{path} was written by a newer FaceLens (gallery schema {version}, "
+                           f"this version reads up to {SCHEMA_VERSION}); update FaceLens")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: nothing is ever half written.
+
+    IMMEDIATE takes the write lock up front, so a lock held elsewhere waits for the busy
+    timeout and then fails before anything is written.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+            conn.execute("ROLLBACK")
+        raise

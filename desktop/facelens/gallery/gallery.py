@@ -1,0 +1,380 @@
+"""The gallery: enrolled people and their face templates.
+
+SQLite is the single source of truth; `TemplateIndex` (FAISS) is an in-memory cache of the
+templates made by the current model, rebuilt from SQLite on open and whenever another process
+has changed the file, and updated in place after this process's own writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from ..errors import GalleryError
+from . import db
+from .index import TemplateIndex
+from .names import clean_name
+from .records import Match, Person
+
+DEFAULT_FILENAME = "gallery.db"
+T = TypeVar("T")
+
+
+def default_db_path(home: Path) -> Path:
+    """Where the gallery lives inside a FaceLens data folder."""
+    return Path(home) / DEFAULT_FILENAME
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Gallery:
+    """People and templates in one SQLite file, searched through FAISS. Thread-safe.
+
+    Templates made by another model (or with another size) are kept but never searched:
+    `other_model_templates` counts them and `warnings` says so.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, model_id: str, dim: int) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+        self.model_id = model_id
+        self.dim = dim
+        self._lock = threading.RLock()
+        self._index = TemplateIndex(dim)
+        self._owner: dict[int, int] = {}  # template id -> person id (searched templates)
+        self._names: dict[int, str] = {}  # person id -> name
+        self._data_version = -1
+        self.other_model_templates = 0
+        self.warnings: list[str] = []
+
+    @classmethod
+    def open(cls, db_path: Path, model_id: str, dim: int, *,
+             busy_timeout_s: float = 5.0) -> Gallery:
+        """Open (or create) the gallery at `db_path` for embeddings of `model_id`, `dim` long."""
+        if not model_id or not isinstance(model_id, str):
+            raise GalleryError("model_id must be a non-empty string, e.g. 'lite/mobilefacenet-192'")
+        if int(dim) <= 0:
+            raise GalleryError(f"embedding size must be positive, not {dim}")
+        path = Path(db_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gallery = cls(db.connect(path, busy_timeout_s), path, model_id, int(dim))
+        with gallery._lock:
+            gallery._guard(gallery._reload)
+        return gallery
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def identify(self, embeddings: np.ndarray, threshold: float) -> list[Match]:
+        """One Match per embedding row: its best person, or name None below `threshold`."""
+        queries = self._vectors(embeddings)
+        threshold = _threshold(threshold)
+        with self._lock:
+            self._guard(self._sync)
+            ids, sims = self._index.best(queries)
+            matches = []
+            for template_id, sim in zip(ids.tolist(), sims.tolist(), strict=True):
+                person_id = self._owner.get(template_id)
+                if person_id is None or sim < threshold:
+                    matches.append(Match(None, float(sim), None))
+                else:
+                    matches.append(Match(self._names[person_id], float(sim), person_id))
+            return matches
+
+    def verify(self, name: str, embedding: np.ndarray, threshold: float) -> Match:
+        """1:1: does `embedding` match `name`'s best template? Unknown name -> GalleryError."""
+        query = self._vectors(embedding)
+        if len(query) != 1:
+            raise GalleryError(f"verify takes one embedding, got {len(query)}")
+        threshold = _threshold(threshold)
+        with self._lock:
+            person_id, stored_name = self._person(name)
+            rows = self._guard(lambda: self._db.execute(
+                "SELECT vector FROM templates WHERE person_id = ? AND model_id = ? AND dim = ?",
+                (person_id, self.model_id, self.dim)).fetchall())
+        if not rows:
+            raise GalleryError(f"{stored_name!r} has no templates made by {self.model_id}; "
+                               "enrol them again with this model")
+        vectors = np.frombuffer(b"".join(r[0] for r in rows), "<f4").reshape(-1, self.dim)
+        sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
+        if sim < threshold:
+            return Match(None, sim, None)
+        return Match(stored_name, sim, person_id)
+
+    def people(self) -> list[Person]:
+        """Everyone enrolled, by name, with their first thumbnail."""
+        with self._lock:
+            rows = self._guard(lambda: self._db.execute(
+                """SELECT p.id, p.name, p.created, p.updated,
+                       (SELECT count(*) FROM templates t WHERE t.person_id = p.id
+                           AND t.model_id = ? AND t.dim = ?),
+                       (SELECT t.thumbnail FROM templates t WHERE t.person_id = p.id
+                           AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
+                   FROM people p ORDER BY p.name COLLATE NOCASE""",
+                (self.model_id, self.dim)).fetchall())
+        return [Person(pid, name, count, created, updated, thumb)
+                for pid, name, created, updated, count, thumb in rows]
+
+    def count_templates(self) -> int:
+        """Templates searched (made by this model); see `other_model_templates` for the rest."""
+        with self._lock:
+            self._guard(self._sync)
+            return len(self._index)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def enrol(self, name: str, embeddings: np.ndarray,
+              thumbnails: list[bytes | None] | None = None,
+              sources: list[str] | None = None) -> int:
+        """Add templates (rows of `embeddings`) to `name`, creating the person if new.
+
+        Returns the number of templates added. All of them are written, or none.
+        """
+        name = clean_name(name)
+        vectors = self._vectors(embeddings)
+        n = len(vectors)
+        thumbnails = _per_row(thumbnails, n, "thumbnails")
+        sources = _per_row(sources, n, "sources")
+        for thumb in thumbnails:
+            if thumb is not None and not isinstance(thumb, bytes | bytearray | memoryview):
+                raise GalleryError(f"a thumbnail must be JPEG bytes, not {type(thumb).__name__}")
+        now = _now()
+        with self._lock:
+            def write() -> tuple[int, str, list[int]]:
+                with db.transaction(self._db) as c:
+                    row = c.execute("SELECT id, name FROM people WHERE name = ?",
+                                    (name,)).fetchone()
+                    if row is None:
+                        pid = c.execute("INSERT INTO people (name, created, updated) "
+                                        "VALUES (?, ?, ?)", (name, now, now)).lastrowid
+                        stored = name
+                    else:
+                        pid, stored = row
+                        c.execute("UPDATE people SET updated = ? WHERE id = ?", (now, pid))
+                    ids = [c.execute(
+                        "INSERT INTO templates (person_id, model_id, dim, vector, thumbnail, "
+                        "source, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (pid, self.model_id, self.dim, vec.astype("<f4").tobytes(),
+                         None if thumb is None else bytes(thumb), src, now)).lastrowid
+                        for vec, thumb, src in zip(vectors, thumbnails, sources, strict=True)]
+                return pid, stored, ids
+
+            self._guard(self._sync)
+            pid, stored, ids = self._guard(write)
+            self._names[pid] = stored
+            self._owner.update((tid, pid) for tid in ids)
+            self._index.add(np.array(ids), vectors)
+        return n
+
+    def rename(self, old: str, new: str) -> None:
+        """Give `old` the name `new` (which must not belong to someone else)."""
+        new = clean_name(new)
+        with self._lock:
+            pid, _ = self._person(old)
+
+            def write() -> None:
+                with db.transaction(self._db) as c:
+                    clash = c.execute("SELECT name FROM people WHERE name = ? AND id != ?",
+                                      (new, pid)).fetchone()
+                    if clash:
+                        raise GalleryError(f"cannot rename {old!r}: {clash[0]!r} already exists")
+                    c.execute("UPDATE people SET name = ?, updated = ? WHERE id = ?",
+                              (new, _now(), pid))
+
+            self._guard(write)
+            self._names[pid] = new
+
+    def remove(self, name: str) -> int:
+        """Delete `name` with all their templates (and index entries); returns templates gone."""
+        with self._lock:
+            pid, _ = self._person(name)
+
+            def write() -> list[int]:
+                with db.transaction(self._db) as c:
+                    ids = [r[0] for r in c.execute(
+                        "SELECT id FROM templates WHERE person_id = ?", (pid,))]
+                    c.execute("DELETE FROM people WHERE id = ?", (pid,))  # cascades
+                return ids
+
+            ids = self._guard(write)
+            searched = [tid for tid in ids if self._owner.pop(tid, None) is not None]
+            self._index.remove(np.array(searched, np.int64))
+            self._names.pop(pid, None)
+            return len(ids)
+
+    # -- backup ----------------------------------------------------------------------------
+
+    def export(self, path: Path) -> None:
+        """Write a complete copy of the gallery to `path`: one SQLite file to keep as a backup."""
+        path = Path(path)
+        if path.resolve() == self.path.resolve():
+            raise GalleryError(f"cannot export the gallery onto itself ({path})")
+        part = path.with_name(path.name + ".part")
+        try:
+            part.unlink(missing_ok=True)
+            copy = sqlite3.connect(part)
+            try:
+                with self._lock:
+                    self._db.backup(copy)
+                copy.execute("PRAGMA journal_mode = DELETE")  # self-contained: no -wal file
+            finally:
+                copy.close()
+            os.replace(part, path)
+        except sqlite3.Error as exc:
+            part.unlink(missing_ok=True)
+            raise db.translate(exc, path) from exc
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            raise GalleryError(f"cannot write the export {path}: {exc}") from exc
+
+    def import_(self, path: Path, merge: bool = True) -> int:
+        """Load an export. merge=True adds its people and templates to this gallery (skipping
+        templates already here); merge=False replaces the whole gallery with it.
+
+        Returns the number of templates added. The export file is only read.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise GalleryError(f"no gallery export at {path}")
+        source = db.connect(path, busy_timeout_s=5.0, read_only=True)
+        try:
+            with self._lock:
+                added = self._guard(lambda: self._import_from(source, merge))
+                self._guard(self._reload)
+        finally:
+            source.close()
+        return added
+
+    def _import_from(self, source: sqlite3.Connection, merge: bool) -> int:
+        now = _now()
+        added = 0
+        with db.transaction(self._db) as c:
+            if not merge:
+                c.execute("DELETE FROM people")  # cascades to templates
+            ids: dict[int, int] = {}  # person id in the export -> here
+            for old_id, name, created in source.execute(
+                    "SELECT id, name, created FROM people ORDER BY id"):
+                name = clean_name(name)
+                row = c.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
+                if row is None:
+                    ids[old_id] = c.execute("INSERT INTO people (name, created, updated) "
+                                            "VALUES (?, ?, ?)", (name, created, now)).lastrowid
+                else:
+                    ids[old_id] = row[0]
+            for row in source.execute(
+                    "SELECT person_id, model_id, dim, vector, thumbnail, source, created "
+                    "FROM templates ORDER BY id"):
+                pid = ids[row[0]]
+                if merge and c.execute(
+                        "SELECT 1 FROM templates WHERE person_id = ? AND model_id = ? "
+                        "AND vector = ?", (pid, row[1], row[3])).fetchone():
+                    continue
+                c.execute("INSERT INTO templates (person_id, model_id, dim, vector, thumbnail, "
+                          "source, created) VALUES (?, ?, ?, ?, ?, ?, ?)", (pid, *row[1:]))
+                c.execute("UPDATE people SET updated = ? WHERE id = ?", (now, pid))
+                added += 1
+        return added
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Gallery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise GalleryError(f"the gallery {self.path} is closed")
+        return self._conn
+
+    def _guard(self, fn: Callable[[], T]) -> T:
+        """Run `fn`, turning SQLite errors into GalleryErrors about the file."""
+        try:
+            return fn()
+        except sqlite3.Error as exc:
+            raise db.translate(exc, self.path) from exc
+
+    def _reload(self) -> None:
+        """Rebuild the index and name maps from SQLite."""
+        c = self._db
+        self._data_version = c.execute("PRAGMA data_version").fetchone()[0]
+        self._names = dict(c.execute("SELECT id, name FROM people"))
+        rows = c.execute("SELECT id, person_id, vector FROM templates "
+                         "WHERE model_id = ? AND dim = ? ORDER BY id",
+                         (self.model_id, self.dim)).fetchall()
+        self._owner = {tid: pid for tid, pid, _ in rows}
+        self._index = TemplateIndex(self.dim)
+        if rows:
+            vectors = np.frombuffer(b"".join(r[2] for r in rows), "<f4").reshape(-1, self.dim)
+            self._index.add(np.array([r[0] for r in rows]), vectors)
+        self.other_model_templates = c.execute(
+            "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
+            (self.model_id, self.dim)).fetchone()[0]
+        self.warnings = []
+        if self.other_model_templates:
+            self.warnings.append(
+                f"{self.other_model_templates} templates were made by another model than "
+                f"{self.model_id} and are not searched; enrol those people again to use them")
+
+    def _sync(self) -> None:
+        """Reload if another connection (another process) has committed since we last looked."""
+        if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
+            self._reload()
+
+    def _person(self, name: str) -> tuple[int, str]:
+        """(id, stored name) of `name`; GalleryError when no one is called that."""
+        cleaned = clean_name(name)
+        row = self._guard(lambda: self._db.execute(
+            "SELECT id, name FROM people WHERE name = ?", (cleaned,)).fetchone())
+        if row is None:
+            raise GalleryError(f"no one called {cleaned!r} is enrolled in the gallery")
+        return row
+
+    def _vectors(self, embeddings: np.ndarray) -> np.ndarray:
+        """`embeddings` as unit float32 rows [n, dim]; GalleryError for wrong or bad values."""
+        arr = np.asarray(embeddings, dtype=np.float32)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2 or arr.shape[1] != self.dim or len(arr) == 0:
+            raise GalleryError(f"embeddings must be [n, {self.dim}] for {self.model_id}, "
+                               f"got shape {tuple(np.shape(embeddings))}")
+        if not np.isfinite(arr).all():
+            raise GalleryError("embeddings contain NaN or infinite values")
+        norms = np.linalg.norm(arr, axis=1, keepdims=True)
+        if (norms < 1e-6).any():
+            raise GalleryError("an embedding is all zeros")
+        return np.ascontiguousarray(arr / norms, dtype=np.float32)
+
+
+def _threshold(value: float) -> float:
+    value = float(value)
+    if not np.isfinite(value):
+        raise GalleryError(f"threshold must be a finite number, not {value}")
+    return value
+
+
+def _per_row(values: list | None, n: int, what: str) -> list:
+    if values is None:
+        return [None] * n
+    values = list(values)
+    if len(values) != n:
+        raise ValueError(f"{what}: {len(values)} given for {n} embeddings")
+    return values

@@ -1,0 +1,35 @@
+"""What the gallery hands out: a search result and a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Match:
+    """The answer for one face: `name` and `person_id` are None when it is not recognised.
+
+    `similarity` is the cosine similarity of the best template searched (of anyone for
+    identify, of the claimed person for verify), also when it is below the threshold;
+    -1.0 when there was nothing to compare with (an empty gallery).
+    """
+
+    name: str | None
+    similarity: float
+    person_id: int | None
+
+    @property
+    def matched(self) -> bool:
+        return self.name is not None
+
+
+@dataclass(frozen=True)
+class Person:
+    """An enrolled person. `templates` counts the templates searched with the current model."""
+
+    id: int
+    name: str
+    templates: int
+    created: str
+    updated: str
+    thumbnail: bytes | None = field(default=None, repr=False)
