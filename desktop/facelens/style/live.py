@@ -54,6 +54,12 @@ class LiveStyler:
             self._pending = (bgr, time.perf_counter(), labels, self._seq)
             self._cond.notify()
 
+    @property
+    def last_submitted(self) -> int:
+        """Sequence number of the newest submitted frame (results carry theirs in ``seq``)."""
+        with self._cond:
+            return self._seq
+
     def idle(self) -> bool:
         """True when no frame is waiting or being styled."""
         with self._cond:
