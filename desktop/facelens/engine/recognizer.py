@@ -64,7 +64,8 @@ class FaceEngine:
 
     @property
     def model_id(self) -> str:
-        return f"{self.pack.name}/mobilefacenet-{self.dim}"
+        """Names the embedding space: templates of another model are never compared."""
+        return source_manifest(self.pack.name)["embedding"]["model_id"]
 
     @property
     def dim(self) -> int:

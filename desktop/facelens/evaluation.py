@@ -1,0 +1,110 @@
+"""Accuracy on a labelled folder (one sub-folder per identity): pairs and one-shot protocol.
+
+Pairs: every two photos; genuine (same folder) vs impostor similarities give the false-accept
+and false-reject rates at a threshold. One-shot: the first photo of every other identity is
+enrolled into a real gallery; the other photos of enrolled people must be named correctly, and
+the photos of the rest must come back "not recognised".
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .engine.recognizer import FaceEngine
+from .gallery import Gallery
+from .images import load_image
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def _natural(p: Path) -> list:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
+
+
+def labelled_photos(root: Path) -> dict[str, list[Path]]:
+    """identity -> photos (natural order) for every sub-folder of `root` holding images."""
+    out = {}
+    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()):
+        photos = sorted((p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
+                        key=_natural)
+        if photos:
+            out[d.name] = photos
+    return out
+
+
+@dataclass
+class Report:
+    """Figures of one evaluation run at one threshold."""
+
+    threshold: float
+    identities: int
+    photos: int
+    undetected: int
+    genuine_pairs: int
+    impostor_pairs: int
+    pair_far: float  # impostor pairs at or above the threshold
+    pair_frr: float  # genuine pairs below it
+    max_impostor: float
+    min_genuine: float
+    oneshot_enrolled: int
+    oneshot_probes_known: int
+    oneshot_probes_unknown: int
+    rank1: float  # known probes whose best match is the right person
+    car: float  # known probes named correctly at the threshold
+    far: float  # unknown probes given a name at the threshold
+    misidentified: int  # known probes given the wrong name at the threshold
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def embed_folder(engine: FaceEngine, root: Path) -> tuple[list[str], np.ndarray, int]:
+    """Labels and embeddings of the largest face of every photo; count of photos with none."""
+    labels, embs, missed = [], [], 0
+    for name, photos in labelled_photos(root).items():
+        for photo in photos:
+            faces = engine.analyze_photo(load_image(photo))
+            if not faces:
+                missed += 1
+                continue
+            labels.append(name)
+            embs.append(faces[0].embedding)
+    return labels, np.stack(embs), missed
+
+
+def evaluate(engine: FaceEngine, root: Path, threshold: float | None = None) -> Report:
+    """Run both protocols on the labelled folder `root`."""
+    t = engine.default_threshold if threshold is None else threshold
+    labels, embs, missed = embed_folder(engine, root)
+    lab = np.asarray(labels)
+    sims = embs @ embs.T
+    iu = np.triu_indices(len(lab), 1)
+    same = (lab[:, None] == lab[None, :])[iu]
+    genuine, impostor = sims[iu][same], sims[iu][~same]
+
+    names = sorted(set(labels))
+    enrolled = set(names[::2])
+    first = {n: labels.index(n) for n in enrolled}
+    with tempfile.TemporaryDirectory() as tmp:
+        gallery = Gallery.open(Path(tmp) / "eval.db", engine.model_id, engine.dim)
+        for n, i in first.items():
+            gallery.enrol(n, embs[i:i + 1])
+        probes = [i for i in range(len(labels)) if i not in first.values()]
+        matches = gallery.identify(embs[probes], -1.0)  # best match regardless of threshold
+        gallery.close()
+    known = [(i, m) for i, m in zip(probes, matches, strict=True) if labels[i] in enrolled]
+    unknown = [m for i, m in zip(probes, matches, strict=True) if labels[i] not in enrolled]
+    rank1 = np.mean([m.name == labels[i] for i, m in known])
+    car = np.mean([m.name == labels[i] and m.similarity >= t for i, m in known])
+    wrong = sum(m.name != labels[i] and m.similarity >= t for i, m in known)
+    far = np.mean([m.similarity >= t for m in unknown])
+    return Report(t, len(names), len(labels) + missed, missed, int(same.sum()),
+                  int((~same).sum()), float((impostor >= t).mean()),
+                  float((genuine < t).mean()), float(impostor.max()), float(genuine.min()),
+                  len(enrolled), len(known), len(unknown), float(rank1), float(car), float(far),
+                  int(wrong))
