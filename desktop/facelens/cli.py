@@ -17,7 +17,7 @@ from .errors import FaceLensError
 # Modules exposing ``register(subparsers)``; each subcommand sets ``func(args) -> int``.
 COMMAND_MODULES = [
     "facelens.modelpack.cli",
-    # "facelens.engine_cli",  (enabled when the engine lands)
+    "facelens.engine_cli",
     "facelens.style.cli",
 ]
 

@@ -1,0 +1,238 @@
+"""Recognition commands: enrol, identify, verify, people, remove, rename.
+
+JSON contract (``--json``): one object per input image per line; exit code 0 when every input
+was processed, 1 when any failed (its object says why), 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .cli import emit
+from .engine.recognizer import FaceEngine, FaceResult
+from .errors import GalleryError, ImageError
+from .gallery import Gallery
+from .images import load_image
+from .paths import data_home
+from .settings import Settings
+
+GALLERY_FILE = "gallery.db"
+
+
+class Context:
+    """What a command needs: settings, the engine (loaded once) and the gallery."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.home = data_home(getattr(args, "home", None))
+        self.settings = Settings.load(self.home)
+        self.engine = FaceEngine.load(self.settings.model_pack, self.settings.provider,
+                                      progress=_progress)
+        self.gallery = Gallery.open(self.home / GALLERY_FILE, self.engine.model_id,
+                                    self.engine.dim)
+        override = getattr(args, "threshold", None)
+        self.threshold = float(override if override is not None else
+                               self.settings.threshold if self.settings.threshold is not None
+                               else self.engine.default_threshold)
+
+    def faces(self, image: str) -> list[FaceResult]:
+        return self.engine.analyze_photo(load_image(image), min_face=20)
+
+
+def _progress(msg: str, fraction: float) -> None:
+    print(f"[{fraction:4.0%}] {msg}", file=sys.stderr, flush=True)
+
+
+def _thumbnail(crop: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return buf.tobytes() if ok else b""
+
+
+def _face_json(r: FaceResult, name: str | None, similarity: float | None) -> dict:
+    return {"box": [round(float(v), 1) for v in r.face.box],
+            "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in r.face.landmarks],
+            "det_score": round(r.face.score, 4), "name": name,
+            "similarity": None if similarity is None else round(float(similarity), 4)}
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_enrol(args: argparse.Namespace) -> int:
+    ctx = Context(args)
+    embs, thumbs, sources, rejected = [], [], [], []
+    for image in args.images:
+        try:
+            faces = ctx.faces(image)
+        except ImageError as exc:
+            rejected.append({"image": image, "reason": str(exc)})
+            continue
+        if not faces:
+            rejected.append({"image": image, "reason": "no face found"})
+            continue
+        if len(faces) > 1 and not args.largest:
+            rejected.append({"image": image, "reason": f"{len(faces)} faces found: use a photo "
+                             "of one person, or --largest to take the largest face"})
+            continue
+        best = faces[0]
+        quality = ctx.engine.quality(None, best.face, best.crop)
+        if not quality.ok:
+            rejected.append({"image": image, "reason": f"face {quality.reason} "
+                             f"(size {quality.size:.0f}px, sharpness {quality.sharpness:.0f})"})
+            continue
+        embs.append(best.embedding)
+        thumbs.append(_thumbnail(best.crop) if ctx.settings.keep_thumbnails else None)
+        sources.append(str(Path(image).resolve()))
+    added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources) if embs else 0
+    name = args.name.strip()
+    lines = [f"{name}: {added} photo(s) enrolled"] + [
+        f"  rejected {r['image']}: {r['reason']}" for r in rejected]
+    emit(args, {"name": name, "added": added, "rejected": rejected}, "\n".join(lines))
+    return 0 if not rejected else 1
+
+
+def _require_people(ctx: Context) -> None:
+    if ctx.gallery.count_templates() == 0:
+        raise GalleryError("the gallery is empty: enrol someone first "
+                           "(facelens enrol NAME PHOTO)")
+
+
+def cmd_identify(args: argparse.Namespace) -> int:
+    ctx = Context(args)
+    _require_people(ctx)
+    failed = False
+    for image in args.images:
+        try:
+            faces = ctx.faces(image)
+        except ImageError as exc:
+            failed = True
+            emit(args, {"image": image, "faces": [], "error": str(exc)}, f"{image}: {exc}")
+            continue
+        matches = ctx.gallery.identify(np.stack([f.embedding for f in faces]),
+                                       ctx.threshold) if faces else []
+        out = [_face_json(f, m.name, m.similarity) for f, m in zip(faces, matches, strict=True)]
+        text = f"{image}: " + (", ".join(
+            f"{m.name or 'not recognised'} ({m.similarity:.2f})" for m in matches)
+            or "no face found")
+        emit(args, {"image": image, "faces": out, "error": None}, text)
+    return 1 if failed else 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    ctx = Context(args)
+    name = args.name.strip()
+    if name not in {p.name for p in ctx.gallery.people()}:
+        raise GalleryError(f"no person named {name!r} in the gallery "
+                           "(see `facelens people`)")
+    failed = False
+    for image in args.images:
+        obj = {"image": image, "name": name, "match": False, "similarity": None,
+               "threshold": ctx.threshold, "error": None}
+        try:
+            faces = ctx.faces(image)
+            if not faces:
+                raise ImageError("no face found")
+        except ImageError as exc:
+            failed = True
+            obj["error"] = str(exc)
+            emit(args, obj, f"{image}: {exc}")
+            continue
+        m = ctx.gallery.verify(name, faces[0].embedding, ctx.threshold)
+        obj.update(match=m.name is not None, similarity=round(float(m.similarity), 4))
+        verdict = "MATCH" if obj["match"] else "NO MATCH"
+        emit(args, obj, f"{image}: {verdict} {name} (similarity {m.similarity:.3f}, "
+                        f"threshold {ctx.threshold:.3f})")
+    return 1 if failed else 0
+
+
+def _open_gallery(args: argparse.Namespace) -> Gallery:
+    """The gallery without loading models (people, remove, rename)."""
+    from .modelpack.pack import source_manifest
+
+    home = data_home(getattr(args, "home", None))
+    space = source_manifest(Settings.load(home).model_pack)["embedding"]
+    return Gallery.open(home / GALLERY_FILE, space["model_id"], space["dim"])
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    people = _open_gallery(args).people()
+    if not people and not args.json:
+        print("no one enrolled yet")
+    for p in people:
+        emit(args, {"name": p.name, "templates": p.templates, "created": p.created,
+                    "updated": p.updated}, f"{p.name}\t{p.templates} template(s)\t{p.updated}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    _open_gallery(args).remove(args.name)
+    emit(args, {"removed": args.name.strip()}, f"removed {args.name.strip()}")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    _open_gallery(args).rename(args.old, args.new)
+    emit(args, {"renamed": args.old.strip(), "to": args.new.strip()},
+         f"renamed {args.old.strip()} to {args.new.strip()}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+
+    home = data_home(getattr(args, "home", None))
+    settings = Settings.load(home)
+    engine = FaceEngine.load(settings.model_pack, settings.provider, progress=_progress)
+    report = evaluate(engine, Path(args.folder), args.threshold).as_dict()
+    text = "\n".join(f"{k:24s} {v}" for k, v in report.items())
+    emit(args, report, text)
+    return 0
+
+
+def cmd_bench_engine(args: argparse.Namespace) -> int:
+    from .engine.bench import run_bench
+
+    home = data_home(getattr(args, "home", None))
+    settings = Settings.load(home)
+    engine = FaceEngine.load(settings.model_pack, settings.provider, progress=_progress)
+    figures = run_bench(engine, repeat=args.repeat)
+    emit(args, figures, "\n".join(f"{k:22s} {v}" for k, v in figures.items()))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="one JSON object per line")
+    common.add_argument("--home", default=argparse.SUPPRESS, help="data folder")
+
+    def add(name: str, func, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=text, description=text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("enrol", cmd_enrol, "enrol a person from one or more photos (one is enough)")
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--largest", action="store_true",
+                   help="take the largest face of photos with several faces")
+    p = add("identify", cmd_identify, "name every face in photos, or 'not recognised'")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--threshold", type=float, help="similarity needed for a match")
+    p = add("verify", cmd_verify, "check 1:1 whether the largest face is the claimed person")
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--threshold", type=float, help="similarity needed for a match")
+    add("people", cmd_people, "list enrolled people")
+    p = add("remove", cmd_remove, "remove a person and all their templates")
+    p.add_argument("name")
+    p = add("rename", cmd_rename, "rename a person")
+    p.add_argument("old")
+    p.add_argument("new")
+    p = add("calibrate", cmd_calibrate, "accuracy on a folder with one sub-folder per person")
+    p.add_argument("folder")
+    p.add_argument("--threshold", type=float, help="threshold to report at (default: pack's)")
+    p = add("bench-engine", cmd_bench_engine, "time detection, embedding and gallery search")
+    p.add_argument("--repeat", type=int, default=30, help="timed runs per figure")
+
