@@ -247,6 +247,7 @@ def test_export_import_round_trip(tmp_path, rng):
             ("Ada", 2, b"ada"), ("Bob", 1, None)]
         assert [m.name for m in g.identify(np.stack([near(ada, rng), bob]), T)] == ["Ada", "Bob"]
         assert g.import_(backup) == 0  # merging the same backup again adds nothing
+    assert sorted(f.name for f in backup.parent.iterdir()) == [backup.name]  # only read
 
     with Gallery.open(tmp_path / "c.db", MODEL, DIM) as g:
         g.enrol("ada", cy[None])  # same person by name (any case): merge adds templates

@@ -93,9 +93,13 @@ def connect(path: Path, busy_timeout_s: float, read_only: bool = False) -> sqlit
             verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 raise damaged(path, f"quick_check: {verdict}")
+        empty = _check_schema(conn, path)  # before any write: a foreign file stays as it was
+        if empty and read_only:
+            raise damaged(path, "an empty database, not a gallery")
         if not read_only:
             conn.execute("PRAGMA journal_mode = WAL")
-        _check_schema(conn, path, create=not read_only)
+        if empty and not read_only:
+            _create_schema(conn)
     except sqlite3.DatabaseError as exc:  # includes "file is not a database", "malformed"
         conn.close()
         raise translate(exc, path) from exc
@@ -105,25 +109,30 @@ def connect(path: Path, busy_timeout_s: float, read_only: bool = False) -> sqlit
     return conn
 
 
-def _check_schema(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+def _check_schema(conn: sqlite3.Connection, path: Path) -> bool:
+    """True for an empty database; GalleryError for one that is not (or not yet) ours."""
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if app_id == 0 and version == 0 and tables == 0:
-        if not create:
-            raise damaged(path, "an empty database, not a gallery")
-        with transaction(conn):  # executescript() would commit early: one by one
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        return
+        return True
     if app_id != APPLICATION_ID:
         raise damaged(path, "an SQLite database of some other program")
     if version > SCHEMA_VERSION:
         raise GalleryError(f"{path} was written by a newer FaceLens (gallery schema {version}, "
                            f"this version reads up to {SCHEMA_VERSION}); update FaceLens")
+    return False
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    with transaction(conn):  # executescript() would commit early: one by one
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return  # another process created it while we waited for the lock
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 @contextmanager
