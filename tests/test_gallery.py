@@ -272,3 +272,27 @@ def test_closed_gallery_says_so(tmp_path, rng):
     g.close()
     with pytest.raises(GalleryError, match="closed"):
         g.identify(unit(rng, 1), T)
+
+
+def test_enrol_and_identify_from_two_threads(gallery, rng):
+    """The GUI enrols while the inference thread identifies: both see a consistent gallery."""
+    import threading
+
+    vectors = unit(rng, 60)
+    errors: list[BaseException] = []
+
+    def enrol() -> None:
+        try:
+            for i, v in enumerate(vectors):
+                gallery.enrol(f"P{i}", v[None])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    writer = threading.Thread(target=enrol)
+    writer.start()
+    while writer.is_alive():
+        for m in gallery.identify(vectors, T):
+            assert m.name is None or m.name.startswith("P")
+    writer.join()
+    assert not errors
+    assert [m.name for m in gallery.identify(vectors, T)] == [f"P{i}" for i in range(60)]
