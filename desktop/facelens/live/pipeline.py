@@ -7,7 +7,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from .recognise import LiveConfig, Recogniser
+from .recognise import AnalysisJob, LiveConfig, Recogniser
 from .scene import PipelineStats, Scene
 from .sources import FrameReader, SourceEvent, SourceSpec
 
@@ -79,28 +79,77 @@ class LivePipeline:
         return not self.running
 
     def _run(self, reader: FrameReader, stop: threading.Event) -> None:
-        last_id, meter, latency = -1, RateMeter(), 0.0
-        failed_once = False
-        while not stop.is_set():
-            frame = reader.latest(last_id, timeout=0.25)
-            if frame is None:
-                if reader.finished.is_set():
-                    break
-                continue
-            last_id = frame.frame_id
-            self.frames_processed += 1
-            stats = PipelineStats(reader.fps, meter.tick(), latency, reader.frames_read,
-                                  self.frames_processed)
-            try:
-                scene = self.recogniser.process(frame, stats)
-            except Exception as exc:  # a model error must not kill the live view
-                if not failed_once:
-                    traceback.print_exc()
-                    self.on_event(SourceEvent("error", f"recognition failed: {exc}"))
-                failed_once = True
-                continue
-            latency = scene.latency_ms if latency == 0.0 else 0.8 * latency + 0.2 * scene.latency_ms
-            self.on_scene(scene)
+        analyser = Analyser(self.recogniser, self.on_event)
+        last_id, offered, meter, latency = -1, -10**9, RateMeter(), 0.0
+        try:
+            while not stop.is_set():
+                frame = reader.latest(last_id, timeout=0.25)
+                if frame is None:
+                    if reader.finished.is_set():
+                        break
+                    continue
+                last_id = frame.frame_id
+                self.frames_processed += 1
+                stats = PipelineStats(reader.fps, meter.tick(), latency, reader.frames_read,
+                                      self.frames_processed, analyser.meter.rate)
+                scene, job = self.recogniser.label(frame, stats=stats)
+                if frame.frame_id - offered >= self.config.detect_every and analyser.offer(job):
+                    offered = frame.frame_id
+                latency = scene.latency_ms if latency == 0.0 \
+                    else 0.8 * latency + 0.2 * scene.latency_ms
+                self.on_scene(scene)
+        finally:
+            analyser.close()
         if not stop.is_set():
             self.on_event(SourceEvent("stopped",
                                       "source stopped; choose another in the Source menu"))
+
+
+class Analyser:
+    """The analyser thread: takes one job at a time; offers while it is busy are refused."""
+
+    def __init__(self, recogniser: Recogniser, on_event: Callable[[SourceEvent], None]):
+        self.recogniser = recogniser
+        self.on_event = on_event
+        self.meter = RateMeter()
+        self._cond = threading.Condition()
+        self._job: AnalysisJob | None = None
+        self._busy = False
+        self._closed = False
+        self._failed = False
+        self._thread = threading.Thread(target=self._run, name="facelens-analyse", daemon=True)
+        self._thread.start()
+
+    def offer(self, job: AnalysisJob) -> bool:
+        with self._cond:
+            if self._busy or self._closed:
+                return False
+            self._job, self._busy = job, True
+            self._cond.notify_all()
+            return True
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._job is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                job, self._job = self._job, None
+            try:
+                self.recogniser.analyse(job)
+                self.meter.tick()
+            except Exception as exc:  # a model error must not kill the live view
+                if not self._failed:
+                    traceback.print_exc()
+                    self.on_event(SourceEvent("error", f"recognition failed: {exc}"))
+                self._failed = True
+            finally:
+                with self._cond:
+                    self._busy = False

@@ -1,4 +1,11 @@
-"""One step of live recognition: detect, track, embed new or stale tracks, identify, label."""
+"""Live recognition in two halves: a cheap per-frame labeller and an expensive analyser.
+
+``label(frame)`` follows every track to the new frame by template matching and emits the
+scene with each track's current label; it runs on every frame. ``analyse(job)`` detects faces
+on a downscaled frame, reconciles them with the tracks, and embeds faces whose track is new or
+due for a re-check (one batch), then feeds the gallery's answers to each track's smoother.
+The pipeline runs the two on separate threads; :meth:`Recogniser.process` runs both in turn.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 
+from ..errors import FaceLensError
+from .follow import cut_template, follow, small_grey
 from .scene import (
     NOT_RECOGNISED,
     RECOGNISED,
@@ -25,6 +34,8 @@ from .scene import (
 from .sources import Frame
 from .tracker import IouTracker, Track
 
+FOLLOW_SCALE = 0.5
+
 
 @dataclass
 class LiveConfig:
@@ -35,7 +46,7 @@ class LiveConfig:
     min_face: int = 40  # full-frame pixels; smaller faces are marked "too small"
     recheck_frames: int = 15  # a judged track is embedded again after this many frames
     retry_frames: int = 3  # a track that could not be judged (blurry) is retried sooner
-    detect_every: int = 1  # detect on every n-th frame, predict boxes in between
+    detect_every: int = 2  # frames between detections (at most; slower if detection is slow)
     verify_every: int = 3  # frames between 1:1 checks of the claimed person
 
 
@@ -49,6 +60,15 @@ class FaceCapture:
     thumbnail: np.ndarray | None = None  # aligned 112x112 BGR crop
     track_id: int | None = None
     quality: object | None = None
+
+
+@dataclass
+class AnalysisJob:
+    """A frame handed to the analyser, with its small grey copy and the track boxes on it."""
+
+    frame: Frame
+    grey: np.ndarray
+    boxes: dict[int, np.ndarray]
 
 
 def face_size(box: np.ndarray) -> float:
@@ -80,163 +100,200 @@ def quality_state(report) -> str | None:
 
 
 class Recogniser:
-    """Synchronous per-frame recognition; the worker thread calls :meth:`process`."""
+    """Tracks, labels and recognises faces; thread-safe between one labeller and one analyser."""
 
     def __init__(self, engine, gallery_factory: Callable[[], object | None], config: LiveConfig,
                  engine_lock: threading.RLock | None = None):
         self.engine = engine
         self.gallery_factory = gallery_factory
         self.config = config
-        self.lock = engine_lock or threading.RLock()  # align may run inside embed's lock
-        self.tracker = IouTracker()
+        self.lock = engine_lock or threading.RLock()  # engine calls (shared with other users)
+        self._state = threading.RLock()  # tracker and tracks
+        self.tracker = IouTracker(max_misses=3)
         self.gallery = None
         self._gallery_stale = True
-        self._faces: dict[int, object] = {}  # track id -> engine Face in full-frame pixels
-        self._index = 0
         self.verify_name: str | None = None
         self._verify: VerifyResult | None = None
+        self._last_verify = -10**9
         self._captures: list[tuple[int | None, Callable[[FaceCapture], None]]] = []
-        self._captures_lock = threading.Lock()
 
     # -- requests from other threads -------------------------------------------------------
     def gallery_changed(self) -> None:
-        """Reopen the gallery before the next frame and check every face again."""
+        """Re-read the gallery before the next analysis and check every face again."""
         self._gallery_stale = True
 
     def set_verify(self, name: str | None) -> None:
         self.verify_name = name or None
         self._verify = None
+        self._last_verify = -10**9
 
     def request_capture(self, track_id: int | None,
                         callback: Callable[[FaceCapture], None]) -> None:
-        """Capture track `track_id` (None: the largest face) on the next frame."""
-        with self._captures_lock:
+        """Capture track `track_id` (None: the largest face) at the next analysis."""
+        with self._state:
             self._captures.append((track_id, callback))
 
-    # -- the frame step ------------------------------------------------------------------
-    def process(self, frame: Frame, stats: PipelineStats | None = None,
-                now: Callable[[], float] | None = None) -> Scene:
-        now = now or time.monotonic
-        if self._gallery_stale:
-            self._gallery_stale = False
-            self.gallery = self.gallery_factory()
-            self.tracker.reset_scores()
-        image = frame.image
-        detected = self._index % max(1, self.config.detect_every) == 0
-        tracks = self._detect(image) if detected else self.tracker.predict()
-        if detected:
-            self._check(image, tracks)
-        self._serve_captures(image, tracks)
-        if self.verify_name and detected:
-            self._run_verify(image, tracks)
-        faces = tuple(self._label(t) for t in tracks)
-        self._index += 1
-        h, w = image.shape[:2]
-        return Scene(frame.frame_id, frame.captured, now(), w, h, faces, image,
-                     self._verify if self.verify_name else None, stats or PipelineStats())
+    # -- labeller side: every frame ------------------------------------------------------------
+    def label(self, frame: Frame, grey: np.ndarray | None = None,
+              stats: PipelineStats | None = None) -> tuple[Scene, AnalysisJob]:
+        """Follow the tracks to `frame`; return its scene and a job the analyser may take."""
+        grey = small_grey(frame.image, FOLLOW_SCALE) if grey is None else grey
+        with self._state:
+            for track in self.tracker.tracks:
+                if track.template is not None and track.seen_frame != frame.frame_id:
+                    track.box, _ = follow(grey, track.template, track.box, FOLLOW_SCALE)
+            faces = tuple(f for f in map(self._label, self.tracker.tracks) if f is not None)
+            boxes = {t.track_id: t.box.copy() for t in self.tracker.tracks}
+            verify = self._verify if self.verify_name else None
+        h, w = frame.image.shape[:2]
+        scene = Scene(frame.frame_id, frame.captured, time.monotonic(), w, h, faces, frame.image,
+                      verify, stats or PipelineStats())
+        return scene, AnalysisJob(frame, grey, boxes)
 
-    def _detect(self, image: np.ndarray) -> list[Track]:
-        scale = self.config.detect_scale
-        small = image if scale == 1.0 else cv2.resize(
-            image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        min_small = max(12, int(self.config.min_face * scale * 0.6))
-        with self.lock:
-            found = self.engine.detect(small, min_face=min_small)
-        full = [rescale_face(f, 1.0 / scale) for f in found]
-        boxes = np.array([f.box for f in full], np.float32).reshape(-1, 4)
-        tracks = self.tracker.update(boxes, [f.landmarks for f in full])
-        self._faces = {t.track_id: f for t, f in zip(tracks, full, strict=True)}
-        return tracks
-
-    def _due(self, track: Track) -> bool:
-        if track.last_checked is None:
-            return True
-        wait = self.config.retry_frames if track.quality_state else self.config.recheck_frames
-        return self._index - track.last_checked >= wait
-
-    def _check(self, image: np.ndarray, tracks: list[Track]) -> None:
-        """Embed tracks that are new or due for a re-check, in one batch; update their scores."""
-        todo, crops = [], []
-        for track in tracks:
-            if face_size(track.box) < self.config.min_face:
-                track.quality_state = TOO_SMALL
-                track.last_checked = None  # check as soon as it is big enough
-                continue
-            if not self._due(track):
-                continue
-            face = self._faces[track.track_id]
-            with self.lock:
-                report = self.engine.quality(image, face)
-            track.last_checked = self._index
-            track.quality_state = quality_state(report)
-            if track.quality_state is None:
-                todo.append(track)
-                crops.append(self._align(image, face))
-        if not crops:
-            return
-        with self.lock:
-            embs = self.engine.embed(crops)
-        if self.gallery is None:
-            for track in todo:
-                track.smoother.add(None, 0.0)
-            return
-        for track, match in zip(todo, self.gallery.identify(embs, -1.0), strict=True):
-            track.smoother.add(match.name, match.similarity)
-
-    def _align(self, image: np.ndarray, face) -> np.ndarray:
-        with self.lock:
-            return self.engine.align(image, face.landmarks)
-
-    def _label(self, track: Track) -> SceneFace:
+    def _label(self, track: Track) -> SceneFace | None:
+        """The track's face in the scene; None while its first check is still running."""
         box = tuple(float(v) for v in track.box)
-        if track.quality_state and not len(track.smoother):
+        if track.quality_state == TOO_SMALL or (track.quality_state and not len(track.smoother)):
             return SceneFace(track.track_id, box, track.quality_state)
-        if track.quality_state == TOO_SMALL:
-            return SceneFace(track.track_id, box, TOO_SMALL)
+        if not len(track.smoother):
+            return None
         name, score = track.smoother.decide(self.config.threshold)
         if name is None:
             return SceneFace(track.track_id, box, NOT_RECOGNISED, None, score)
         return SceneFace(track.track_id, box, RECOGNISED, name, score)
 
-    def _largest(self, tracks: list[Track]) -> Track | None:
-        usable = [t for t in tracks if t.track_id in self._faces]
-        return max(usable, key=lambda t: face_size(t.box)) if usable else None
+    # -- analyser side -------------------------------------------------------------------------
+    def analyse(self, job: AnalysisJob) -> None:
+        """Detect, reconcile tracks, embed new or due faces, identify, serve captures."""
+        if self._gallery_stale:
+            self._gallery_stale = False
+            self.gallery = self.gallery_factory()
+            with self._state:
+                self.tracker.reset_scores()
+        image, fid = job.frame.image, job.frame.frame_id
+        faces = self._detect(image)
+        with self._state:
+            pairs = self._reconcile(job, faces)
+            due = [(t, f) for t, f in pairs if self._due(t, fid)]
+            captures, self._captures = self._captures, []
+        self._check(image, fid, due)
+        for track_id, callback in captures:
+            callback(self.capture(image, pairs, track_id))
+        if self.verify_name and fid - self._last_verify >= self.config.verify_every:
+            self._last_verify = fid
+            self._run_verify(image, pairs)
 
-    def _run_verify(self, image: np.ndarray, tracks: list[Track]) -> None:
-        if self._verify is not None and self._index % self.config.verify_every:
-            return
+    def process(self, frame: Frame, stats: PipelineStats | None = None) -> Scene:
+        """Analyse and label one frame synchronously (tests, still images)."""
+        _, job = self.label(frame)
+        self.analyse(job)
+        return self.label(frame, job.grey, stats)[0]
+
+    def _detect(self, image: np.ndarray) -> list:
+        scale = self.config.detect_scale
+        small = image if scale == 1.0 else cv2.resize(
+            image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        min_small = max(12, int(self.config.min_face * scale * 0.75))
+        with self.lock:
+            found = self.engine.detect(small, min_face=min_small)
+        return [rescale_face(f, 1.0 / scale) for f in found]
+
+    def _reconcile(self, job: AnalysisJob, faces: list) -> list[tuple[Track, object]]:
+        """Match detections on the job's frame to tracks as they were on it; bring the
+        matched boxes forward by the motion followed since. Returns (track, face) pairs."""
+        now = {t.track_id: t.box for t in self.tracker.tracks}
+        for t in self.tracker.tracks:
+            t.box = job.boxes.get(t.track_id, t.box)
+        boxes = np.array([f.box for f in faces], np.float32).reshape(-1, 4)
+        matched = self.tracker.update(boxes, [f.landmarks for f in faces])
+        for track, face in zip(matched, faces, strict=True):
+            if track.track_id in now and track.track_id in job.boxes:
+                track.box = face.box + (now[track.track_id] - job.boxes[track.track_id])
+            track.template = cut_template(job.grey, face.box, FOLLOW_SCALE)
+            track.seen_frame = job.frame.frame_id
+        seen = {t.track_id for t in matched}
+        for t in self.tracker.tracks:
+            if t.track_id not in seen and t.track_id in now:
+                t.box = now[t.track_id]
+        return list(zip(matched, faces, strict=True))
+
+    def _due(self, track: Track, fid: int) -> bool:
+        if face_size(track.box) < self.config.min_face:
+            track.quality_state, track.last_checked = TOO_SMALL, None
+            return False
+        if track.last_checked is None:
+            return True
+        wait = self.config.retry_frames if track.quality_state else self.config.recheck_frames
+        return fid - track.last_checked >= wait
+
+    def _align(self, image: np.ndarray, face) -> np.ndarray:
+        with self.lock:
+            return self.engine.align(image, face.landmarks)
+
+    def _check(self, image: np.ndarray, fid: int, due: list[tuple[Track, object]]) -> None:
+        """Quality-check and embed the due faces in one batch; feed the gallery's answers."""
+        todo, crops, states = [], [], {}
+        for track, face in due:
+            crop = self._align(image, face)
+            with self.lock:
+                report = self.engine.quality(image, face, crop=crop,
+                                             min_size=self.config.min_face)
+            states[track.track_id] = quality_state(report)
+            if states[track.track_id] is None:
+                todo.append(track)
+                crops.append(crop)
+        matches = []
+        if crops:
+            with self.lock:
+                embs = self.engine.embed(crops)
+            matches = self.gallery.identify(embs, -1.0) if self.gallery is not None \
+                else [None] * len(todo)
+        with self._state:
+            for track, _ in due:
+                track.last_checked = fid
+                track.quality_state = states[track.track_id]
+            for track, match in zip(todo, matches, strict=True):
+                if match is None:
+                    track.smoother.add(None, 0.0)
+                else:
+                    track.smoother.add(match.name, match.similarity)
+
+    def _largest(self, pairs: list[tuple[Track, object]]) -> tuple[Track, object] | None:
+        return max(pairs, key=lambda p: face_size(p[1].box)) if pairs else None
+
+    def _run_verify(self, image: np.ndarray, pairs: list[tuple[Track, object]]) -> None:
         threshold = self.config.threshold
-        track = self._largest(tracks)
-        if track is None or face_size(track.box) < self.config.min_face or self.gallery is None:
+        best = self._largest(pairs)
+        if best is None or face_size(best[1].box) < self.config.min_face or self.gallery is None:
             self._verify = VerifyResult(self.verify_name, None, threshold)
             return
         with self.lock:
-            emb = self.engine.embed([self._align(image, self._faces[track.track_id])])[0]
-        match = self.gallery.verify(self.verify_name, emb, threshold)
+            emb = self.engine.embed([self._align(image, best[1])])[0]
+        try:
+            match = self.gallery.verify(self.verify_name, emb, threshold)
+        except FaceLensError:  # the claimed person was removed meanwhile
+            self._verify = VerifyResult(self.verify_name, None, threshold)
+            return
         self._verify = VerifyResult(self.verify_name, float(match.similarity), threshold,
-                                    track.track_id)
+                                    best[0].track_id)
 
-    def _serve_captures(self, image: np.ndarray, tracks: list[Track]) -> None:
-        with self._captures_lock:
-            pending, self._captures = self._captures, []
-        for track_id, callback in pending:
-            callback(self.capture(image, tracks, track_id))
-
-    def capture(self, image: np.ndarray, tracks: list[Track],
+    def capture(self, image: np.ndarray, pairs: list[tuple[Track, object]],
                 track_id: int | None) -> FaceCapture:
-        """Quality-check and embed one face of the current frame for enrolment."""
-        track = next((t for t in tracks if t.track_id == track_id), None) \
-            if track_id is not None else self._largest(tracks)
-        if track is None or track.track_id not in self._faces:
+        """Quality-check and embed one face of the analysed frame for enrolment."""
+        if track_id is None:
+            pair = self._largest(pairs)
+        else:
+            pair = next((p for p in pairs if p[0].track_id == track_id), None)
+        if pair is None:
             return FaceCapture(False, "no face in view" if track_id is None
                                else "that face is no longer in view")
-        face = self._faces[track.track_id]
-        with self.lock:
-            report = self.engine.quality(image, face)
-        if not report.ok:
-            return FaceCapture(False, report.reason or "quality too low",
-                               track_id=track.track_id, quality=report)
+        track, face = pair
         crop = self._align(image, face)
+        with self.lock:
+            report = self.engine.quality(image, face, crop=crop, min_size=self.config.min_face)
+        if not report.ok:
+            return FaceCapture(False, report.reason or "quality too low", None, crop,
+                               track.track_id, report)
         with self.lock:
             emb = self.engine.embed([crop])[0]
         return FaceCapture(True, None, emb, crop, track.track_id, report)

@@ -63,6 +63,7 @@ class PipelineStats:
     latency_ms: float = 0.0  # capture to label, smoothed
     frames_in: int = 0
     frames_processed: int = 0
+    analysed_fps: float = 0.0  # detections (and re-checks) per second
 
     @property
     def dropped(self) -> int:

@@ -36,6 +36,8 @@ class Track:
     last_checked: int | None = None  # processed-frame index of the last embedding
     quality_state: str | None = None  # "too small" / "too blurry" when it cannot be judged
     smoother: ScoreSmoother = field(default_factory=ScoreSmoother)
+    template: np.ndarray | None = None  # small grey patch followed between detections
+    seen_frame: int = -1  # frame id of the last detection that matched this track
 
     def predict(self) -> None:
         """Move the box by its velocity (frames without a detection)."""
