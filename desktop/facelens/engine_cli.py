@@ -16,12 +16,10 @@ import numpy as np
 from .cli import emit
 from .engine.recognizer import FaceEngine, FaceResult
 from .errors import GalleryError, ImageError
-from .gallery import Gallery
+from .gallery import Gallery, default_db_path
 from .images import load_image
 from .paths import data_home
 from .settings import Settings
-
-GALLERY_FILE = "gallery.db"
 
 
 class Context:
@@ -32,7 +30,7 @@ class Context:
         self.settings = Settings.load(self.home)
         self.engine = FaceEngine.load(self.settings.model_pack, self.settings.provider,
                                       progress=_progress)
-        self.gallery = Gallery.open(self.home / GALLERY_FILE, self.engine.model_id,
+        self.gallery = Gallery.open(default_db_path(self.home), self.engine.model_id,
                                     self.engine.dim)
         override = getattr(args, "threshold", None)
         self.threshold = float(override if override is not None else
@@ -153,7 +151,7 @@ def _open_gallery(args: argparse.Namespace) -> Gallery:
 
     home = data_home(getattr(args, "home", None))
     space = source_manifest(Settings.load(home).model_pack)["embedding"]
-    return Gallery.open(home / GALLERY_FILE, space["model_id"], space["dim"])
+    return Gallery.open(default_db_path(home), space["model_id"], space["dim"])
 
 
 def cmd_people(args: argparse.Namespace) -> int:
