@@ -16,6 +16,7 @@ from .errors import FaceLensError
 
 # Modules exposing ``register(subparsers)``; each subcommand sets ``func(args) -> int``.
 COMMAND_MODULES = [
+    "facelens.live.cli",
     "facelens.modelpack.cli",
     "facelens.engine_cli",
     "facelens.style.cli",

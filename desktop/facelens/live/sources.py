@@ -169,6 +169,7 @@ class FrameReader:
         self.slideshow_interval = slideshow_interval
         self.opener = opener
         self.frames_read = 0
+        self.first_time = self.last_time = 0.0  # capture times of the first and last frames
         self.fps = 0.0  # measured delivery rate
         self.size = (0, 0)
         self.finished = threading.Event()
@@ -202,6 +203,9 @@ class FrameReader:
 
     def _publish(self, image: np.ndarray) -> None:
         frame = Frame(self.frames_read, time.monotonic(), image)
+        if self.frames_read == 0:
+            self.first_time = frame.captured
+        self.last_time = frame.captured
         self.frames_read += 1
         with self._cond:
             self._latest = frame
