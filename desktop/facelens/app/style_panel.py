@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from ..paths import data_home
 from ..style.errors import StyleError
-from ..style.live import FrameResult, LiveStyler
+from ..style.live import FrameResult, LiveStyler, default_workers, threads_per_worker
 from ..style.models import SessionCache
 from ..style.overlay import Label
 from ..style.record import Recorder, save_png
@@ -76,9 +76,12 @@ class StylePanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.home = data_home(home)
-        self.library = StyleLibrary(SessionCache(provider), self.home / "styles")
+        workers = default_workers()
+        cache = SessionCache(provider, threads_per_worker(workers))
+        self.library = StyleLibrary(cache, self.home / "styles")
         self.renderer = StyleRenderer(None)
-        self.live = LiveStyler(self.renderer, lambda bgr, info: self._result.emit(bgr, info))
+        self.live = LiveStyler(self.renderer, lambda bgr, info: self._result.emit(bgr, info),
+                               workers)
         self.last_styled: np.ndarray | None = None
         self.last_info: FrameResult | None = None
         self._last_input: tuple[np.ndarray, Sequence[Label] | None] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as _json
+import os
 import statistics
 import threading
 import time
@@ -10,8 +11,8 @@ import time
 import cv2
 import numpy as np
 
-from .live import FrameResult, LiveStyler
-from .models import SessionCache
+from .live import FrameResult, LiveStyler, default_workers, threads_per_worker
+from .models import MULTISTYLE, SessionCache, builtin_model
 from .render import StyleRenderer
 from .styles import StyleLibrary
 
@@ -40,8 +41,9 @@ def _style_ms(renderer: StyleRenderer, frame: np.ndarray, runs: int) -> float:
     return statistics.median(times)
 
 
-def _live(library: StyleLibrary, seconds: float, camera_fps: float,
-          process: tuple[int, int]) -> dict:
+def _live(provider: str, seconds: float, camera_fps: float, process: tuple[int, int],
+          workers: int) -> dict:
+    library = StyleLibrary(SessionCache(provider, threads_per_worker(workers)))
     renderer = StyleRenderer(library.builtin(0), process_size=process)
     results: list[tuple[float, FrameResult]] = []
     lock = threading.Lock()
@@ -51,7 +53,7 @@ def _live(library: StyleLibrary, seconds: float, camera_fps: float,
             results.append((time.perf_counter(), info))
 
     frames = _camera_frames(64, 640, 480)
-    live = LiveStyler(renderer, on_result)
+    live = LiveStyler(renderer, on_result, workers)
     renderer.render(frames[0])  # warm-up before the clock starts
     period = 1.0 / camera_fps
     t_start = time.perf_counter()
@@ -73,7 +75,8 @@ def _live(library: StyleLibrary, seconds: float, camera_fps: float,
 
 
 def run_style_bench(json: bool = False, seconds: float = 5.0, provider: str = "auto",
-                    camera_fps: float = 30.0, process: tuple[int, int] = (320, 240)) -> dict:
+                    camera_fps: float = 30.0, process: tuple[int, int] = (320, 240),
+                    workers: int | None = None) -> dict:
     """Measure and print style latency at 320x240 and 640x480, and live FPS at 640x480.
 
     The live figure feeds 640x480 frames of a real photo at `camera_fps` into the same
@@ -85,9 +88,8 @@ def run_style_bench(json: bool = False, seconds: float = 5.0, provider: str = "a
     full = StyleRenderer(library.builtin(0), process_size=None)
     ms_small = _style_ms(full, sample_photo(320, 240), 10)
     ms_large = _style_ms(full, sample_photo(640, 480), 6)
-    live = _live(library, seconds, camera_fps, process)
-    from .models import MULTISTYLE, builtin_model
-
+    workers = workers or default_workers()
+    live = _live(provider, seconds, camera_fps, process, workers)
     result = {
         "style_ms_320x240": round(ms_small, 1),
         "style_ms_640x480": round(ms_large, 1),
@@ -100,6 +102,10 @@ def run_style_bench(json: bool = False, seconds: float = 5.0, provider: str = "a
         "frames_styled": live["styled"],
         "provider": cache.provider_of(builtin_model(MULTISTYLE)),
         "threads": cache.get(builtin_model(MULTISTYLE)).get_session_options().intra_op_num_threads,
+        "live_workers": workers,
+        "live_threads_per_worker": threads_per_worker(workers),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "cpu_count": os.cpu_count(),
     }
     if json:
         print(_json.dumps(result), flush=True)
@@ -110,6 +116,9 @@ def run_style_bench(json: bool = False, seconds: float = 5.0, provider: str = "a
               f"  style latency 640x480: {ms_large:.1f} ms per frame (median of 6)\n"
               f"  live 640x480 at {camera_fps:g} fps in, styled at {result['process_size']} and "
               f"scaled up: {live['fps']:.1f} FPS displayed, latency p50 {live['p50']:.0f} ms, "
-              f"p95 {live['p95']:.0f} ms ({live['styled']} of {live['submitted']} frames styled)",
+              f"p95 {live['p95']:.0f} ms ({live['styled']} of {live['submitted']} frames styled; "
+              f"{workers} worker(s) x {threads_per_worker(workers)} thread(s))\n"
+              f"  machine: {os.cpu_count()} cores, load average {result['load_average_1min']} "
+              "(other programs running make every figure slower)",
               flush=True)
     return result

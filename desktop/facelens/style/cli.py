@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("bench-style", help="style latency and live FPS on this machine")
     b.add_argument("--seconds", type=float, default=5.0, help="length of the live run")
     b.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto")
+    b.add_argument("--workers", type=int, help="live styling workers (default: 2 on 2+ cores)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=cmd_bench)
 
@@ -113,5 +114,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Print style latency and live FPS figures."""
     from .bench import run_style_bench
 
-    run_style_bench(args.json, seconds=args.seconds, provider=args.provider)
+    run_style_bench(args.json, seconds=args.seconds, provider=args.provider,
+                    workers=args.workers)
     return 0

@@ -1,7 +1,14 @@
-"""Live styling on a worker thread: the newest submitted frame wins, older ones are dropped."""
+"""Live styling on worker threads: the newest submitted frame wins, older ones are dropped.
+
+On a CPU with two or more cores, two workers each style a frame with a single-threaded
+session at the same time: no thread of ONNX Runtime spins waiting for the other, which keeps
+throughput up when other programs share the cores. A result older than one already shown is
+dropped, so frames never go backwards.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -13,6 +20,16 @@ from .overlay import Label, draw_labels
 from .render import StyleRenderer
 
 
+def default_workers() -> int:
+    """Workers for live styling: 2 where there are at least 2 cores, else 1."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def threads_per_worker(workers: int) -> int:
+    """ONNX Runtime threads per session so that all workers together use the cores once."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
 @dataclass(frozen=True)
 class FrameResult:
     """Timing of one styled frame: ``latency_ms`` runs from submit to result."""
@@ -20,30 +37,35 @@ class FrameResult:
     seq: int
     latency_ms: float
     style_ms: float
-    dropped: int  # frames dropped so far because a newer one arrived first
+    dropped: int  # frames dropped so far (a newer one arrived first, or finished first)
 
 
 class LiveStyler:
-    """Styles frames off the caller's thread; ``on_result(bgr, info)`` runs on the worker.
+    """Styles frames off the caller's thread; ``on_result(bgr, info)`` runs on a worker.
 
     ``submit`` never blocks: it replaces any frame still waiting. Labels passed with a frame
     are drawn over the styled result while ``show_labels`` is true.
     """
 
     def __init__(self, renderer: StyleRenderer,
-                 on_result: Callable[[np.ndarray, FrameResult], None]) -> None:
+                 on_result: Callable[[np.ndarray, FrameResult], None],
+                 workers: int = 1) -> None:
         self.renderer = renderer
         self.on_result = on_result
         self.show_labels = True
         self.dropped = 0
         self.last_error: Exception | None = None
         self._cond = threading.Condition()
+        self._deliver = threading.Lock()
         self._pending: tuple[np.ndarray, float, Sequence[Label] | None, int] | None = None
         self._seq = 0
+        self._shown = 0
         self._running = True
-        self._busy = False
-        self._thread = threading.Thread(target=self._loop, name="style-worker", daemon=True)
-        self._thread.start()
+        self._busy = 0
+        self._threads = [threading.Thread(target=self._loop, name=f"style-worker-{i}",
+                                          daemon=True) for i in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, bgr: np.ndarray, labels: Sequence[Label] | None = None) -> None:
         """Queue `bgr` for styling (thread-safe); a frame still waiting is dropped."""
@@ -63,14 +85,15 @@ class LiveStyler:
     def idle(self) -> bool:
         """True when no frame is waiting or being styled."""
         with self._cond:
-            return self._pending is None and not self._busy
+            return self._pending is None and self._busy == 0
 
     def stop(self, timeout: float = 5.0) -> None:
-        """End the worker thread (the frame being styled is finished first)."""
+        """End the worker threads (frames being styled are finished first)."""
         with self._cond:
             self._running = False
-            self._cond.notify()
-        self._thread.join(timeout)
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _loop(self) -> None:
         while True:
@@ -81,17 +104,27 @@ class LiveStyler:
                     return
                 frame, t_submit, labels, seq = self._pending
                 self._pending = None
-                self._busy = True
+                self._busy += 1
             try:
-                t0 = time.perf_counter()
-                out = self.renderer.render(frame)
-                t1 = time.perf_counter()
-                if labels and self.show_labels:
-                    draw_labels(out, labels)
-                info = FrameResult(seq, (t1 - t_submit) * 1000, (t1 - t0) * 1000, self.dropped)
-                self.on_result(out, info)
-            except Exception as exc:  # keep the worker alive; report through the callback
+                self._style(frame, t_submit, labels, seq)
+            except Exception as exc:  # keep the worker alive; the panel can show it
                 self.last_error = exc
             finally:
                 with self._cond:
-                    self._busy = False
+                    self._busy -= 1
+
+    def _style(self, frame: np.ndarray, t_submit: float, labels: Sequence[Label] | None,
+               seq: int) -> None:
+        t0 = time.perf_counter()
+        out = self.renderer.render(frame)
+        t1 = time.perf_counter()
+        if labels and self.show_labels:
+            draw_labels(out, labels)
+        with self._deliver:
+            if seq < self._shown:  # another worker already showed a newer frame
+                with self._cond:
+                    self.dropped += 1
+                return
+            self._shown = seq
+            info = FrameResult(seq, (t1 - t_submit) * 1000, (t1 - t0) * 1000, self.dropped)
+            self.on_result(out, info)

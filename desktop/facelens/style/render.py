@@ -29,13 +29,19 @@ class TemporalSmoother:
 
     def __init__(self, amount: float = 0.6) -> None:
         self.amount = float(amount)
+        self._lock = threading.Lock()  # live workers may call it from two threads
         self._prev_in: np.ndarray | None = None
         self._prev_out: np.ndarray | None = None
 
     def reset(self) -> None:
-        self._prev_in = self._prev_out = None
+        with self._lock:
+            self._prev_in = self._prev_out = None
 
     def __call__(self, content: np.ndarray, styled: np.ndarray) -> np.ndarray:
+        with self._lock:
+            return self._smooth(content, styled)
+
+    def _smooth(self, content: np.ndarray, styled: np.ndarray) -> np.ndarray:
         if self.amount <= 0 or self._prev_out is None or self._prev_out.shape != styled.shape:
             out = styled
         else:
