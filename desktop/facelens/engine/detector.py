@@ -85,9 +85,10 @@ class MtcnnDetector:
 
     def __init__(self, pnet: str, rnet: str, onet: str, provider: str = "auto",
                  thresholds: tuple[float, float, float] = THRESHOLDS):
-        self.pnet = create_session(pnet, provider)
-        self.rnet = create_session(rnet, provider)
-        self.onet = create_session(onet, provider)
+        # The three nets are tiny: one thread each beats the cost of waking a pool.
+        self.pnet = create_session(pnet, provider, threads=1)
+        self.rnet = create_session(rnet, provider, threads=1)
+        self.onet = create_session(onet, provider, threads=1)
         self.thresholds = thresholds
 
     def detect(self, bgr: np.ndarray, min_face: int = 40) -> list[Face]:
