@@ -112,3 +112,31 @@ def test_unknown_style_is_a_clear_error(library: StyleLibrary) -> None:
         library.resolve("no-such-style")
     with pytest.raises(StyleError, match="0 to 25"):
         library.resolve("26")
+
+
+def test_live_styler_newest_frame_wins_and_never_goes_back(library: StyleLibrary) -> None:
+    import threading
+    import time
+
+    from facelens.style.live import LiveStyler
+
+    seqs: list[int] = []
+    done = threading.Event()
+    renderer = StyleRenderer(library.builtin(4), process_size=(80, 60))
+
+    def on_result(bgr: np.ndarray, info) -> None:
+        seqs.append(info.seq)
+        assert bgr.shape == (120, 160, 3)
+
+    live = LiveStyler(renderer, on_result, workers=2, on_error=lambda exc: done.set())
+    photo = real_photo()
+    for i in range(30):
+        live.submit(np.roll(photo, i, axis=1))
+    end = time.monotonic() + 20
+    while not live.idle() and time.monotonic() < end:
+        time.sleep(0.01)
+    live.stop()
+    assert not done.is_set(), live.last_error
+    assert seqs and seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs[-1] == 30  # the newest frame is always styled
+    assert live.dropped + len(seqs) == 30

@@ -71,6 +71,7 @@ class StylePanel(QWidget):
     styled = Signal(np.ndarray)  # styled BGR frame, same size as the submitted one
     _result = Signal(object, object)  # (bgr, FrameResult) from the worker thread
     _done = Signal(object, object)  # (callback, result or exception) from a background job
+    _failed = Signal(str)  # styling error from the worker thread
 
     def __init__(self, home: str | Path | None = None, provider: str = "auto",
                  parent: QWidget | None = None) -> None:
@@ -81,7 +82,7 @@ class StylePanel(QWidget):
         self.library = StyleLibrary(cache, self.home / "styles")
         self.renderer = StyleRenderer(None)
         self.live = LiveStyler(self.renderer, lambda bgr, info: self._result.emit(bgr, info),
-                               workers)
+                               workers, lambda exc: self._failed.emit(f"Styling failed: {exc}"))
         self.last_styled: np.ndarray | None = None
         self.last_info: FrameResult | None = None
         self._last_input: tuple[np.ndarray, Sequence[Label] | None] | None = None
@@ -89,6 +90,7 @@ class StylePanel(QWidget):
         self._times: deque[float] = deque(maxlen=30)
         self._recorder: Recorder | None = None
         self._result.connect(self._on_result)
+        self._failed.connect(lambda text: self.status.setText(text))
         self._done.connect(lambda cb, res: cb(res))
         self.setAcceptDrops(True)
         self._build()

@@ -49,9 +49,11 @@ class LiveStyler:
 
     def __init__(self, renderer: StyleRenderer,
                  on_result: Callable[[np.ndarray, FrameResult], None],
-                 workers: int = 1) -> None:
+                 workers: int = 1,
+                 on_error: Callable[[Exception], None] | None = None) -> None:
         self.renderer = renderer
         self.on_result = on_result
+        self.on_error = on_error
         self.show_labels = True
         self.dropped = 0
         self.last_error: Exception | None = None
@@ -107,8 +109,10 @@ class LiveStyler:
                 self._busy += 1
             try:
                 self._style(frame, t_submit, labels, seq)
-            except Exception as exc:  # keep the worker alive; the panel can show it
+            except Exception as exc:  # keep the worker alive; the panel shows it
                 self.last_error = exc
+                if self.on_error:
+                    self.on_error(exc)
             finally:
                 with self._cond:
                     self._busy -= 1
