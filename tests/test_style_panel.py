@@ -35,6 +35,7 @@ def panel(qtbot, tmp_path: Path):
     widget = StylePanel(home=tmp_path, provider="cpu")
     qtbot.addWidget(widget)
     widget.resize(900, 560)
+    qtbot.waitUntil(lambda: widget.user_styles_loaded, timeout=15000)
     yield widget
     widget.shutdown()
 

@@ -89,6 +89,7 @@ class StylePanel(QWidget):
         self._styles: dict[str, Style] = {}
         self._times: deque[float] = deque(maxlen=30)
         self._recorder: Recorder | None = None
+        self._jobs: list[threading.Thread] = []
         self._result.connect(self._on_result)
         self._failed.connect(lambda text: self.status.setText(text))
         self._done.connect(lambda cb, res: cb(res))
@@ -187,13 +188,26 @@ class StylePanel(QWidget):
     def _load_gallery(self) -> None:
         for i, style in enumerate(self.library.builtin_all()):
             self._add_style(f"builtin:{i}", style, f"Built-in style {i} (multistyle26 network)")
-        for name, style in self.library.user_styles().items():
-            self._add_style(f"user:{name}", style, f"User model {name}, licence {style.licence}")
+        self.gallery.setCurrentRow(0)
+        self._render_thumbs(list(self._styles))
+        self.user_styles_loaded = False
+        self._background(lambda: self.library.user_styles(rescan=True), self._add_user_styles)
+
+    def _add_user_styles(self, result: object) -> None:
+        """User models are validated (with a trial run) off the UI thread, then added."""
+        self.user_styles_loaded = True
+        if isinstance(result, Exception):
+            self.refused_label.setText(f"User styles could not be read: {result}")
+            return
+        keys = []
+        for name, style in result.items():
+            keys.append(f"user:{name}")
+            self._add_style(keys[-1], style, f"User model {name}, licence {style.licence}")
         if self.library.refused:
             self.refused_label.setText("Refused user styles:\n" + "\n".join(
                 reason for _, reason in self.library.refused))
-        self.gallery.setCurrentRow(0)
-        self._render_thumbs(list(self._styles))
+        if keys:
+            self._render_thumbs(keys)
 
     def _render_thumbs(self, keys: list[str]) -> None:
         """Thumbnails are styled off the UI thread and set as they arrive."""
@@ -231,9 +245,14 @@ class StylePanel(QWidget):
                 result = fn()
             except Exception as exc:  # shown to the user by `then`
                 result = exc
-            self._done.emit(then, result)
+            try:
+                self._done.emit(then, result)
+            except RuntimeError:  # the panel was deleted meanwhile
+                pass
 
-        threading.Thread(target=run, daemon=True).start()
+        thread = threading.Thread(target=run, daemon=True)
+        self._jobs = [t for t in self._jobs if t.is_alive()] + [thread]
+        thread.start()
 
     # ---- public API -----------------------------------------------------------------------
 
@@ -342,9 +361,11 @@ class StylePanel(QWidget):
         return (len(self._times) - 1) / max(1e-6, self._times[-1] - self._times[0])
 
     def shutdown(self) -> None:
-        """Stop the worker and finish any recording."""
+        """Stop the workers and background jobs and finish any recording."""
         self.stop_recording()
         self.live.stop()
+        for job in self._jobs:
+            job.join(10.0)
 
     # ---- internals ------------------------------------------------------------------------
 
