@@ -20,6 +20,7 @@ class Settings:
     min_face: int = 40  # pixels, in the full-resolution frame
     detect_scale: float = 0.5  # live detection runs on the frame scaled by this factor
     recheck_frames: int = 15  # a tracked face is re-embedded every this many processed frames
+    detect_every: int = 2  # live detection runs on every n-th frame; tracks bridge the rest
     keep_thumbnails: bool = True
 
     @classmethod

@@ -1,0 +1,26 @@
+"""``facelens`` with no arguments: start the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from ..paths import data_home
+from ..settings import Settings
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Open the window on ``args.source`` (default: the first camera); return the exit code."""
+    from .main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("FaceLens")
+    app.setOrganizationName("FaceLens")
+    home_override = getattr(args, "home", None) or QSettings().value("data/home") or None
+    home = data_home(home_override)
+    window = MainWindow(home, Settings.load(home), source=getattr(args, "source", None))
+    window.show()
+    return app.exec()

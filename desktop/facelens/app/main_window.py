@@ -1,0 +1,389 @@
+"""The main window: live view, people, verify and style tabs, menus, status bar."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+)
+
+from ..errors import FaceLensError
+from ..gallery import Gallery, default_db_path
+from ..live.recognise import FaceCapture, LiveConfig
+from ..live.sources import SourceEvent, list_cameras, parse_source
+from ..settings import Settings
+from .enrol_files import EnrolFilesDialog
+from .enrol_live import EnrolLiveDialog
+from .live_controller import EngineLoader, LiveController
+from .people_manager import PeopleManager
+from .settings_dialog import SettingsDialog
+from .status_bar import LiveStatusBar
+from .verify_panel import VerifyPanel
+from .video_view import VideoView
+
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
+EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
+
+
+def jpeg(bgr) -> bytes | None:
+    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return data.tobytes() if ok else None
+
+
+def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
+    threshold = settings.threshold if settings.threshold is not None else default_threshold
+    return LiveConfig(threshold=threshold, detect_scale=settings.detect_scale,
+                      min_face=settings.min_face, recheck_frames=settings.recheck_frames,
+                      detect_every=settings.detect_every)
+
+
+class MainWindow(QMainWindow):
+    """FaceLens' window. Models run on worker threads; this class only wires and shows."""
+
+    def __init__(self, home: Path, settings: Settings | None = None, engine=None,
+                 source: str | None = None, qsettings: QSettings | None = None,
+                 reader_options: dict | None = None, style_panel: bool = True):
+        super().__init__()
+        self.home = Path(home)
+        self.settings = settings or Settings.load(self.home)
+        self.qsettings = qsettings or QSettings("FaceLens", "FaceLens")
+        self.reader_options = reader_options or {}
+        self.engine = None
+        self.gallery: Gallery | None = None
+        self.controller: LiveController | None = None
+        self.engine_lock = threading.RLock()
+        self.pending_source = source
+        self.last_event: SourceEvent | None = None
+        self.enrol_dialog: EnrolLiveDialog | None = None
+        self.files_dialog: EnrolFilesDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.setWindowTitle("FaceLens")
+        self.video = VideoView()
+        self.setCentralWidget(self.video)
+        self.status = LiveStatusBar()
+        self.setStatusBar(self.status)
+        self.people = PeopleManager()
+        self.verify = VerifyPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.people, "People")
+        self.tabs.addTab(self.verify, "Verify")
+        self.style_panel = self._make_style_panel() if style_panel else None
+        self.dock = QDockWidget("Panels", self)
+        self.dock.setObjectName("panels")
+        self.dock.setWidget(self.tabs)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self._build_menus()
+        self.video.faceClicked.connect(self.enrol_from_live)
+        self.people.changed.connect(self._gallery_changed)
+        self.people.addPhotosRequested.connect(self.enrol_from_files)
+        self.people.message.connect(lambda m: self.status.showMessage(m, 5000))
+        self.verify.claimChanged.connect(self._claim_changed)
+        self.loader = EngineLoader(self)
+        self.loader.progress.connect(lambda m, f: self.video.set_message(f"{m} ({f:.0%})"))
+        self.loader.loaded.connect(self.set_engine)
+        self.loader.failed.connect(self._engine_failed)
+        self.resize(1200, 720)
+        self._restore_state()
+        if engine is not None:
+            self.set_engine(engine)
+        else:
+            self.loader.load(self.settings.model_pack, self.settings.provider)
+
+    # -- setup ---------------------------------------------------------------------------
+    def _make_style_panel(self):
+        try:
+            from .style_panel import StylePanel
+
+            panel = StylePanel(self.home, self.settings.provider)
+        except Exception:  # the style panel is optional; recognition works without it
+            return None
+        self.tabs.addTab(panel, "Style")
+        return panel
+
+    def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        src = bar.addMenu("&Source")
+        self.actions = {
+            "camera": self._action(src, "&Camera...", self.choose_camera, "Ctrl+K"),
+            "file": self._action(src, "Video &file...", self.choose_file, "Ctrl+O"),
+            "url": self._action(src, "Stream &URL (RTSP/HTTP)...", self.choose_url, "Ctrl+U"),
+            "folder": self._action(src, "Image f&older (slideshow)...", self.choose_folder,
+                                   "Ctrl+Shift+O"),
+            "stop": self._action(src, "&Stop", self.stop_source, "Ctrl+."),
+        }
+        src.addSeparator()
+        self.actions["quit"] = self._action(src, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        people = bar.addMenu("&People")
+        self.actions["enrol_live"] = self._action(
+            people, "&Enrol face from live view", lambda: self.enrol_from_live(None), "Ctrl+E")
+        self.actions["enrol_files"] = self._action(
+            people, "Enrol from &photos...", lambda: self.enrol_from_files(""), "Ctrl+Shift+E")
+        self.actions["people"] = self._action(
+            people, "&Manage people", lambda: self.show_tab(self.people), "Ctrl+P")
+        self.tools_menu = bar.addMenu("&Tools")
+        self.actions["verify"] = self._action(
+            self.tools_menu, "&Verify a claimed identity", lambda: self.show_tab(self.verify),
+            "Ctrl+Shift+V")
+        self.actions["settings"] = self._action(
+            self.tools_menu, "&Settings...", self.open_settings, "Ctrl+,")
+        self.actions["fullscreen"] = self._action(
+            self.tools_menu, "&Full screen", self._toggle_full_screen, "F11")
+
+    def show_tab(self, widget) -> None:
+        self.dock.show()
+        self.tabs.setCurrentWidget(widget)
+
+    def _restore_state(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        state = self.qsettings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+        tab = self.qsettings.value("window/tab")
+        if tab is not None:
+            self.tabs.setCurrentIndex(int(tab))
+
+    def save_state(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/state", self.saveState())
+        self.qsettings.setValue("window/tab", self.tabs.currentIndex())
+        self.qsettings.sync()
+
+    # -- engine and gallery ----------------------------------------------------------------
+    def set_engine(self, engine) -> None:
+        """Use `engine`: open the gallery for its model, start the live pipeline."""
+        if self.controller is not None:
+            self.controller.stop()
+        self.engine = engine
+        if self.gallery is None or self.gallery.model_id != engine.model_id:
+            self.gallery = Gallery.open(default_db_path(self.home), engine.model_id, engine.dim)
+        self.people.set_gallery(self.gallery)
+        self.verify.set_names(self.people.names())
+        self.controller = LiveController(
+            engine, lambda: self.gallery,
+            live_config(self.settings, engine.default_threshold), self, **self.reader_options)
+        self.controller.pipeline.recogniser.lock = self.engine_lock
+        self.controller.sceneReady.connect(self._show_scene)
+        self.controller.sourceEvent.connect(self._source_event)
+        self.controller.captured.connect(self._captured)
+        self.controller.set_verify(self.verify.claimed)
+        fell_back = bool(getattr(engine, "cuda_fell_back", False))
+        self.status.set_engine(engine.provider, engine.pack_name, fell_back)
+        self.video.set_message("")
+        if fell_back:
+            self._notice("CUDA could not be loaded: running on the CPU instead.")
+        source = self.pending_source
+        self.pending_source = None
+        if source is None and self.last_event is None:
+            source = "0"  # a webcam app starts on the first camera; a failure says so
+        if source is not None:
+            self.open_source(source)
+
+    def _engine_failed(self, message: str) -> None:
+        self.video.set_message(message)
+        self._notice(message)
+
+    def _notice(self, text: str) -> None:
+        self.status.showMessage(text, 15000)
+
+    def _gallery_changed(self) -> None:
+        self.verify.set_names(self.people.names())
+        if self.controller is not None:
+            self.controller.gallery_changed()
+
+    # -- sources -----------------------------------------------------------------------------
+    def open_source(self, text: str) -> bool:
+        """Open a camera index, video file, URL or image folder given as text."""
+        try:
+            spec = parse_source(text)
+        except FaceLensError as exc:
+            self._source_event(SourceEvent("failed", str(exc)))
+            return False
+        if self.controller is None:
+            self.pending_source = text
+            return True
+        self.last_event = None
+        self.status.set_source(spec.describe())
+        self.video.set_message(f"Opening {spec.describe()}...")
+        self.controller.start(spec)
+        return True
+
+    def stop_source(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+        self.video.set_message("Stopped. Choose a source in the Source menu.")
+
+    def choose_camera(self) -> None:
+        cams = [str(i) for i in list_cameras()]
+        if not cams:
+            QMessageBox.information(self, "Cameras", "No camera found.")
+            return
+        cam, ok = QInputDialog.getItem(self, "Camera", "Cameras found:", cams, 0, False)
+        if ok:
+            self.open_source(cam)
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Video file", "", VIDEO_FILTER)
+        if path:
+            self.open_source(path)
+
+    def choose_url(self) -> None:
+        url, ok = QInputDialog.getText(self, "Stream", "RTSP or HTTP URL:",
+                                       text="rtsp://")
+        if ok and url.strip():
+            self.open_source(url.strip())
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Image folder (slideshow)")
+        if path:
+            self.open_source(path)
+
+    def _source_event(self, event: SourceEvent) -> None:
+        if event.kind == "stopped" and self.last_event is not None \
+                and self.last_event.kind in ("ended", "failed"):
+            return  # the reason it stopped is already shown
+        if event.kind in ("ended", "failed"):
+            event = SourceEvent(event.kind, f"{event.message}. Choose a source in the Source menu.")
+        self.last_event = event
+        self.status.showMessage(event.message, 10000)
+        if event.kind in EVENT_MESSAGES:
+            self.video.set_message(event.message)
+        elif event.kind in ("opened", "reconnected"):
+            self.video.set_message("")
+
+    def _show_scene(self) -> None:
+        scene = self.controller.take_scene() if self.controller else None
+        if scene is None:
+            return
+        self.video.show_scene(scene)
+        self.status.show_scene(scene)
+        self.verify.show_result(scene.verify)
+        if self.style_panel is not None and self.tabs.currentWidget() is self.style_panel \
+                and scene.image is not None:
+            self.style_panel.submit_frame(scene.image)
+
+    # -- enrolment ---------------------------------------------------------------------------
+    def enrol_from_live(self, track_id: int | None = None) -> None:
+        """Capture a face (clicked track, or the largest) on the worker; a dialog follows."""
+        if self.controller is None:
+            return
+        self.status.showMessage("Capturing face...", 3000)
+        self.controller.capture(track_id)
+
+    def _captured(self, capture: FaceCapture) -> None:
+        if self.enrol_dialog is not None and self.enrol_dialog.isVisible():
+            self.enrol_dialog.set_capture(capture)
+            return
+        self.enrol_dialog = EnrolLiveDialog(capture, self.people.names(), self)
+        self.enrol_dialog.retry.connect(lambda: self.enrol_from_live(None))
+        self.enrol_dialog.enrolRequested.connect(self.enrol_capture)
+        self.enrol_dialog.open()
+
+    def enrol_capture(self, name: str, capture: FaceCapture) -> None:
+        try:
+            self.gallery.enrol(name, capture.embedding[None, :],
+                               thumbnails=[jpeg(capture.thumbnail)], sources=["live"])
+        except FaceLensError as exc:
+            QMessageBox.warning(self, "Enrol", str(exc))
+            return
+        self.people.refresh()
+        self._gallery_changed()
+        self.status.showMessage(f"Enrolled {name}", 5000)
+
+    def enrol_from_files(self, name: str = "") -> EnrolFilesDialog | None:
+        if self.engine is None:
+            return None
+        self.files_dialog = EnrolFilesDialog(self.engine, self.people.names(), name,
+                                             self.settings.min_face, self.engine_lock, self)
+        self.files_dialog.finishedResults.connect(self._enrol_results)
+        self.files_dialog.open()
+        return self.files_dialog
+
+    def _enrol_results(self, name: str, results) -> None:
+        good = [r for r in results if r.ok]
+        dialog = self.files_dialog
+        if not good:
+            return
+        try:
+            self.gallery.enrol(name, np.stack([r.embedding for r in good]),
+                               thumbnails=[jpeg(r.thumbnail) for r in good],
+                               sources=[str(r.path) for r in good])
+        except FaceLensError as exc:
+            QMessageBox.warning(self, "Enrol", str(exc))
+            return
+        self.people.refresh()
+        self._gallery_changed()
+        if dialog is not None:
+            dialog.summary.setText(f"Enrolled {len(good)} photos for {name}.\n"
+                                   + dialog.summary.text())
+            dialog.paths.clear()
+            dialog.list.clear()
+
+    # -- verify ---------------------------------------------------------------------------------
+    def _claim_changed(self, name) -> None:
+        if self.controller is not None:
+            self.controller.set_verify(name)
+
+    # -- settings ---------------------------------------------------------------------------
+    def open_settings(self) -> SettingsDialog:
+        default = self.engine.default_threshold if self.engine else 0.5
+        far = self.engine.threshold_far if self.engine else None
+        note = ""
+        if self.engine is not None and getattr(self.engine, "cuda_fell_back", False):
+            note = "CUDA was requested but could not be loaded: running on the CPU."
+        folder = self.qsettings.value("data/home") or str(self.home)
+        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self)
+        self.settings_dialog.accepted.connect(
+            lambda: self.apply_settings(self.settings_dialog.result_settings(),
+                                        self.settings_dialog.data_folder()))
+        self.settings_dialog.open()
+        return self.settings_dialog
+
+    def apply_settings(self, new: Settings, data_folder: str | None = None) -> None:
+        """Save `new`; live knobs apply at once, a new provider or pack reloads the engine."""
+        old, self.settings = self.settings, new
+        new.save(self.home)
+        if data_folder and data_folder != str(self.home):
+            self.qsettings.setValue("data/home", data_folder)
+            self._notice(f"The data folder {data_folder} is used from the next start.")
+        if self.controller is not None and self.engine is not None:
+            fresh = live_config(new, self.engine.default_threshold)
+            for key, value in vars(fresh).items():
+                setattr(self.controller.config, key, value)
+        if (old.provider, old.model_pack) != (new.provider, new.model_pack):
+            spec = self.controller.spec if self.controller else None
+            if self.controller is not None:
+                self.controller.stop()
+            self.pending_source = None if spec is None else str(spec.target)
+            self.video.set_message(f"Loading {new.model_pack} on {new.provider}...")
+            self.loader.load(new.model_pack, new.provider)
+
+    # -- window ------------------------------------------------------------------------------
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self.save_state()
+        if self.controller is not None:
+            self.controller.stop()
+        super().closeEvent(event)

@@ -1,0 +1,162 @@
+"""The people manager: thumbnails and template counts, search, rename, add photos, remove,
+export and import of the gallery."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QInputDialog,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import FaceLensError
+from .thumbs import thumb_pixmap
+
+GALLERY_FILTER = "FaceLens gallery (*.flgallery *.zip *.db);;All files (*)"
+
+
+class PeopleManager(QWidget):
+    """Lists the gallery's people; edits go straight to the gallery and emit ``changed``."""
+
+    changed = Signal()
+    addPhotosRequested = Signal(str)  # person name ("" for a new person)
+    message = Signal(str)
+
+    def __init__(self, gallery=None, parent=None):
+        super().__init__(parent)
+        self.gallery = gallery
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search people")
+        self.search.setClearButtonEnabled(True)
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(48, 48))
+        self.buttons = {}
+        grid = QGridLayout()
+        for i, (key, text, slot) in enumerate([
+                ("add", "Add photos...", self._add_photos),
+                ("rename", "Rename...", self._rename),
+                ("remove", "Remove...", self._remove),
+                ("new", "New from photos...", lambda: self.addPhotosRequested.emit("")),
+                ("export", "Export...", self._export),
+                ("import", "Import...", self._import)]):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+            grid.addWidget(button, i // 2, i % 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        layout.addLayout(grid)
+        self.search.textChanged.connect(self._filter)
+        self.list.itemSelectionChanged.connect(self._update_buttons)
+        self.list.itemDoubleClicked.connect(lambda _: self._rename())
+        self.refresh()
+
+    def set_gallery(self, gallery) -> None:
+        self.gallery = gallery
+        self.refresh()
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.gallery.people()] if self.gallery else []
+
+    def refresh(self) -> None:
+        """Reload the list from the gallery, keeping the selection."""
+        keep = self.selected()
+        self.list.clear()
+        for person in (self.gallery.people() if self.gallery else []):
+            n = person.templates
+            item = QListWidgetItem(QIcon(thumb_pixmap(person.thumbnail, 48)),
+                                   f"{person.name}\n{n} photo{'s' if n != 1 else ''}")
+            item.setData(Qt.ItemDataRole.UserRole, person.name)
+            self.list.addItem(item)
+            if person.name == keep:
+                item.setSelected(True)
+        self._filter(self.search.text())
+        self._update_buttons()
+
+    def selected(self) -> str | None:
+        items = self.list.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def select(self, name: str) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setSelected(item.data(Qt.ItemDataRole.UserRole) == name)
+
+    def visible_names(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                if not self.list.item(i).isHidden()]
+
+    def _filter(self, text: str) -> None:
+        needle = text.strip().lower()
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(needle not in item.data(Qt.ItemDataRole.UserRole).lower())
+
+    def _update_buttons(self) -> None:
+        has = self.selected() is not None
+        for key in ("add", "rename", "remove"):
+            self.buttons[key].setEnabled(has)
+        for key in ("new", "export", "import"):
+            self.buttons[key].setEnabled(self.gallery is not None)
+
+    def _run(self, action, done: str) -> bool:
+        try:
+            action()
+        except (FaceLensError, OSError, ValueError, KeyError) as exc:
+            QMessageBox.warning(self, "FaceLens", str(exc))
+            return False
+        self.refresh()
+        self.changed.emit()
+        self.message.emit(done)
+        return True
+
+    def _add_photos(self) -> None:
+        if self.selected():
+            self.addPhotosRequested.emit(self.selected())
+
+    def _rename(self) -> None:
+        old = self.selected()
+        if old is None:
+            return
+        new, ok = QInputDialog.getText(self, "Rename", f"New name for {old}:", text=old)
+        if ok and new.strip() and new.strip() != old:
+            self.rename(old, new.strip())
+
+    def rename(self, old: str, new: str) -> bool:
+        if self._run(lambda: self.gallery.rename(old, new), f"Renamed {old} to {new}"):
+            self.select(new)
+            return True
+        return False
+
+    def _remove(self) -> None:
+        name = self.selected()
+        if name is None:
+            return
+        answer = QMessageBox.question(
+            self, "Remove person",
+            f"Remove {name} and all their photos from the gallery? This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Yes:
+            self._run(lambda: self.gallery.remove(name), f"Removed {name}")
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export gallery", "gallery.flgallery",
+                                              GALLERY_FILTER)
+        if path:
+            self._run(lambda: self.gallery.export(path), f"Gallery exported to {path}")
+
+    def _import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import gallery", "", GALLERY_FILTER)
+        if path:
+            self._run(lambda: self.gallery.import_(path), f"Gallery imported from {path}")

@@ -1,0 +1,125 @@
+"""The live view: paints the newest frame and the scene model's boxes and labels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene, SceneFace
+
+COLOURS = {
+    RECOGNISED: QColor(40, 200, 90),
+    NOT_RECOGNISED: QColor(230, 60, 50),
+}
+OTHER = QColor(240, 180, 30)  # too small / too blurry
+
+
+def to_qimage(bgr: np.ndarray) -> QImage:
+    """A QImage that owns a copy of the BGR frame's pixels as RGB."""
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class VideoView(QWidget):
+    """Fills its area with the video, letterboxed; boxes and labels come from :attr:`scene`.
+
+    ``scene`` is the model the view paints: tests read it instead of pixels.
+    Clicking a face emits ``faceClicked(track_id)``.
+    """
+
+    faceClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.scene: Scene | None = None
+        self.message = "Loading models..."
+        self._image: QImage | None = None
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def show_scene(self, scene: Scene) -> None:
+        self.scene = scene
+        if scene.image is not None:
+            self._image = to_qimage(scene.image)
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        """A line shown over the video (source ended, loading, errors); empty hides it."""
+        self.message = text
+        self.update()
+
+    def _frame_rect(self) -> QRectF:
+        if self.scene is None or not self.scene.width:
+            return QRectF(self.rect())
+        fw, fh = self.scene.width, self.scene.height
+        s = min(self.width() / fw, self.height() / fh)
+        w, h = fw * s, fh * s
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def to_frame(self, point: QPointF) -> tuple[float, float]:
+        """Widget coordinates to frame pixels."""
+        r = self._frame_rect()
+        s = r.width() / self.scene.width if self.scene and self.scene.width else 1.0
+        return (point.x() - r.x()) / s, (point.y() - r.y()) / s
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        """Frame pixels to widget coordinates."""
+        r = self._frame_rect()
+        s = r.width() / self.scene.width if self.scene and self.scene.width else 1.0
+        return QPointF(r.x() + x * s, r.y() + y * s)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor(20, 20, 24))
+        rect = self._frame_rect()
+        if self._image is not None:
+            p.drawImage(rect, self._image)
+        if self.scene is not None and self.scene.width:
+            s = rect.width() / self.scene.width
+            for face in self.scene.faces:
+                self._paint_face(p, face, rect, s)
+        if self.message:
+            self._paint_message(p)
+        p.end()
+
+    def _paint_face(self, p: QPainter, face: SceneFace, rect: QRectF, s: float) -> None:
+        colour = COLOURS.get(face.state, OTHER)
+        x1, y1, x2, y2 = face.box
+        box = QRectF(rect.x() + x1 * s, rect.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
+        p.setPen(QPen(colour, 3))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(box)
+        font = QFont(self.font())
+        font.setPointSizeF(max(9.0, 11.0 * min(1.5, s)))
+        font.setBold(True)
+        p.setFont(font)
+        text = face.label
+        metrics = p.fontMetrics()
+        tw, th = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+        top = box.top() - th if box.top() - th >= rect.top() else box.bottom()
+        label = QRectF(box.left(), top, tw, th)
+        p.fillRect(label, colour)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _paint_message(self, p: QPainter) -> None:
+        font = QFont(self.font())
+        font.setPointSize(13)
+        p.setFont(font)
+        band = QRectF(0, self.height() - 44, self.width(), 44)
+        p.fillRect(band, QColor(0, 0, 0, 170))
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(band, Qt.AlignmentFlag.AlignCenter, self.message)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self.scene is None:
+            return
+        x, y = self.to_frame(event.position())
+        face = self.scene.face_at(x, y)
+        if face is not None:
+            self.faceClicked.emit(face.track_id)
