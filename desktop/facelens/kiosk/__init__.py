@@ -1,0 +1,1 @@
+"""Access-control kiosk: decision policy, liveness, door actions, admin PIN, audit (Qt-free)."""

@@ -1,0 +1,210 @@
+"""The kiosk station: frames in, screen views and decisions out (Qt-free).
+
+Per frame: detect the largest face, align it, embed it, search the gallery (identify) or
+check the claimed person (verify), run the anti-spoofing network, push the crop into the
+temporal-liveness volume, and let :class:`DecisionPolicy` decide. A decision is written to
+the audit log first (no audit row, no door), then to the attendance log, then the door
+action fires. Faults (database full or locked, door action failing) are shown, never hidden.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..attendance import AttendanceFault, AttendanceStore
+from ..errors import GalleryError
+from .actions import ActionResult, DoorAction
+from .antispoof import AntiSpoof, SpoofReading
+from .audit import AuditFault, AuditLog, AuditRow
+from .config import KioskConfig
+from .policy import Decision, DecisionPolicy, Reading, Status, View
+from .temporal import TemporalLiveness
+
+
+@dataclass
+class Outcome:
+    """What the last decision led to, for the screen and the admin view."""
+
+    decision: Decision
+    granted: bool
+    audit_seq: int | None
+    action: ActionResult | None
+    fault: str = ""
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / area) if area > 0 else 0.0
+
+
+class KioskStation:
+    """Everything the kiosk does between the camera and the screen."""
+
+    def __init__(self, engine, gallery, config: KioskConfig, audit: AuditLog,
+                 attendance: AttendanceStore | None = None, door: DoorAction | None = None,
+                 antispoof: AntiSpoof | None = None, clock=time.monotonic):
+        self.engine = engine
+        self.gallery = gallery
+        self.config = config
+        self.audit = audit
+        self.attendance = attendance
+        self.door = door or DoorAction(config.action)
+        self.antispoof = antispoof or AntiSpoof(engine.antispoof_session(),
+                                                config.antispoof_threshold, config.min_sharpness)
+        self.threshold = (config.threshold if config.threshold is not None
+                          else engine.default_threshold)
+        self.policy = DecisionPolicy(config.policy, config.frames, config.min_face_px,
+                                     config.antispoof_threshold, config.temporal_threshold,
+                                     config.hold_s)
+        self.temporal = TemporalLiveness(config.temporal_frames)
+        self.clock = clock
+        self.claimed: str | None = None
+        self._claim_time = 0.0
+        self._prev_box: np.ndarray | None = None
+        self.last_reading: Reading | None = None
+        self.last_outcome: Outcome | None = None
+        self.fault = ""  # the latest fault, shown until the next granted decision
+        self.view = View(Status.LOOK, "Look at the camera")
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def claim(self, text: str) -> str:
+        """Set the claimed identity (typed, or a badge id from a keyboard-wedge reader)."""
+        self.claimed = self.config.resolve_claim(text) or None
+        self._claim_time = self.clock()
+        self.policy.reset()
+        self.temporal.reset()
+        return self.claimed or ""
+
+    def camera_lost(self, message: str) -> View:
+        self.policy.reset()
+        self.temporal.reset()
+        self.view = View(Status.OUT_OF_ORDER, "Out of order", message)
+        return self.view
+
+    def process(self, bgr: np.ndarray) -> View:
+        """One camera frame -> what the screen shows now."""
+        now = self.clock()
+        if self.claimed and now - self._claim_time > self.config.claim_timeout_s:
+            self.claimed = None
+        if self.policy.showing_decision(now):
+            return self.view  # the decision stays up; no need to run the networks
+        reading, face_box = self._read(bgr)
+        self.last_reading = reading
+        view, decision = self.policy.feed(reading, now, self.claimed)
+        if decision is not None:
+            view = self._conclude(decision, view, bgr, face_box, now)
+        self.view = view
+        return view
+
+    # -- per frame --------------------------------------------------------------------------
+
+    def _read(self, bgr: np.ndarray) -> tuple[Reading, np.ndarray | None]:
+        faces = self.engine.detect(bgr, min_face=40)
+        if not faces:
+            self.temporal.reset()
+            self._prev_box = None
+            return Reading(face=False), None
+        face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        box = np.asarray(face.box, dtype=np.float32)
+        if self._prev_box is not None and _iou(box, self._prev_box) < 0.2:
+            self.temporal.reset()  # another face, or a jump: a new track
+        self._prev_box = box
+        height = float(box[3] - box[1])
+        if height < self.config.min_face_px:
+            return Reading(face=True, face_px=height), box
+        crop = self.engine.align(bgr, face.landmarks)
+        spoof: SpoofReading = self.antispoof.read(bgr, box)
+        temporal = self.temporal.push(crop)
+        name, sim = self._match(self.engine.embed([crop])[0])
+        return Reading(True, height, spoof.sharpness, spoof.sharp, name, sim, spoof.score,
+                       temporal), box
+
+    def _match(self, emb: np.ndarray) -> tuple[str | None, float | None]:
+        if self.config.policy == "verify":
+            if not self.claimed:
+                return None, None
+            try:
+                m = self.gallery.verify(self.claimed, emb, self.threshold)
+            except GalleryError:
+                return None, None  # the claimed id is not enrolled: refused like a mismatch
+        else:
+            m = self.gallery.identify(emb[None], self.threshold)[0]
+        return m.name, m.similarity
+
+    # -- per decision -----------------------------------------------------------------------
+
+    def _thumbnail(self, bgr: np.ndarray, box: np.ndarray | None) -> bytes | None:
+        if not self.config.thumbnails or box is None:
+            return None
+        x1, y1, x2, y2 = (int(v) for v in box)
+        crop = bgr[max(0, y1):max(0, y2), max(0, x1):max(0, x2)]
+        if crop.size == 0:
+            return None
+        crop = cv2.resize(crop, (96, round(96 * crop.shape[0] / crop.shape[1])))
+        ok, jpg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        return jpg.tobytes() if ok else None
+
+    def _refuse_for_fault(self, d: Decision, fault: str, now: float) -> View:
+        self.fault = fault
+        refused = Decision(False, d.name, f"fault: {fault}", d.similarity, d.antispoof,
+                           d.temporal, d.sharpness)
+        self.policy.show(refused, now)
+        return View(Status.REFUSED, "Not recognised", f"fault: {fault}")
+
+    def _conclude(self, d: Decision, view: View, bgr: np.ndarray, box: np.ndarray | None,
+                  now: float) -> View:
+        cfg = self.config
+        row = AuditRow(policy=cfg.policy, granted=d.granted, reason=d.reason,
+                       claimed=self.claimed, matched=d.name, similarity=d.similarity,
+                       threshold=self.threshold, antispoof=d.antispoof,
+                       antispoof_threshold=cfg.antispoof_threshold, temporal=d.temporal,
+                       temporal_threshold=cfg.temporal_threshold, sharpness=d.sharpness,
+                       thumbnail=self._thumbnail(bgr, box))
+        granted, fault, action = d.granted, "", None
+        if granted and self.attendance is not None and cfg.attendance:
+            try:
+                self.attendance.log(d.name, d.similarity, source="kiosk")
+            except AttendanceFault as exc:
+                granted, fault = False, str(exc)
+        elif not granted and d.name is None and self.attendance is not None and cfg.attendance:
+            try:
+                self.attendance.log(None, d.similarity, source="kiosk")
+            except AttendanceFault as exc:
+                fault = str(exc)
+        if fault:
+            row.granted, row.reason = False, f"fault: {fault}"
+        try:
+            seq = self.audit.append(row)
+        except AuditFault as exc:
+            self.last_outcome = Outcome(d, False, None, None, str(exc))
+            return self._refuse_for_fault(d, str(exc), now)
+        if granted:
+            action = self.door.fire(d.name, {"similarity": d.similarity, "audit_seq": seq,
+                                             "policy": cfg.policy})
+            self._record_action(seq, action)
+            if not action.ok:
+                fault = action.message
+        self.last_outcome = Outcome(d, granted, seq, action, fault)
+        if not granted:
+            if fault:
+                return self._refuse_for_fault(d, fault, now)
+            self.claimed = None
+            return view
+        self.claimed = None
+        self.fault = fault
+        return View(view.status, view.text, fault or view.detail, view.name)
+
+    def _record_action(self, seq: int, action: ActionResult) -> None:
+        text = ("ok: " if action.ok else "FAILED: ") + action.message
+        try:
+            self.audit.set_action(seq, text)
+        except AuditFault as exc:  # the row exists; a failed update is shown, not raised
+            self.fault = str(exc)

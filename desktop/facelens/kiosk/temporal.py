@@ -1,0 +1,115 @@
+"""Temporal liveness: 3D convolution over a track's last aligned face crops.
+
+The last N aligned 112x112 crops, in grey, form a depth x height x width volume. Alignment
+to the ArcFace template has removed most rigid motion; a residual registration (OpenCV ECC,
+affine) removes what landmark jitter left (shift, rotation, scale). The volume is then
+convolved (real 3D convolutions, ``scipy.ndimage.convolve``) with a bank of two
+spatio-temporal kernels: a 2D Gaussian across height and width (sigma 2 px) times a
+first-order [-1, 0, 1] / 2 and a second-order [1, -2, 1] / 2 temporal derivative along
+depth. They respond to change over time that is not a rigid move of the whole face: blinks,
+expression, skin and lighting on a 3D face. A photo moved in front of the camera stays near
+zero.
+
+The score is the summed squared response of both kernels inside the inner face, per frame,
+averaged over the upper half of the frames (blinks are short); frames are normalised to
+zero mean and unit variance inside that region first, so the score has no unit and ignores
+global brightness.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+SIZE = 112
+# Inner face of the ArcFace 112x112 template: brows to chin, cheek to cheek.
+MASK_Y = slice(28, 104)
+MASK_X = slice(18, 94)
+SIGMA = 2.0  # spatial Gaussian of the kernels, pixels of the 112x112 crop
+
+
+def spatiotemporal_kernels(sigma: float = SIGMA) -> list[np.ndarray]:
+    """Two 3 x k x k kernels: 2D Gaussian (sum 1) times [-1, 0, 1]/2 and [1, -2, 1]/2 in time."""
+    r = max(1, int(round(3 * sigma)))
+    x = np.arange(-r, r + 1, dtype=np.float32)
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    g2 = np.outer(g, g)
+    g2 /= g2.sum()
+    temporal = [np.array([-0.5, 0.0, 0.5]), np.array([0.5, -1.0, 0.5])]
+    return [(d[:, None, None] * g2[None]).astype(np.float32) for d in temporal]
+
+
+def _grey(crop: np.ndarray) -> np.ndarray:
+    g = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if g.shape != (SIZE, SIZE):
+        g = cv2.resize(g, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
+    return g.astype(np.float32)
+
+
+def _register(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """Remove residual rigid motion: warp each frame onto the middle one (ECC, affine)."""
+    ref = frames[len(frames) // 2]
+    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4)
+    out = []
+    for f in frames:
+        warp = np.eye(2, 3, dtype=np.float32)
+        try:
+            _, warp = cv2.findTransformECC(ref, f, warp, cv2.MOTION_AFFINE, crit, None, 5)
+            f = cv2.warpAffine(f, warp, (SIZE, SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+        except cv2.error:
+            pass  # no convergence: keep the frame as aligned by landmarks
+        out.append(f)
+    return out
+
+
+def _normalise(f: np.ndarray) -> np.ndarray:
+    inner = f[MASK_Y, MASK_X]
+    return (f - inner.mean()) / (inner.std() + 1e-3)
+
+
+def volume(crops: list[np.ndarray], register: bool = True) -> np.ndarray:
+    """The D x 112 x 112 float32 volume of grey, registered, normalised crops."""
+    frames = [_grey(c) for c in crops]
+    if register:
+        frames = _register(frames)
+    return np.stack([_normalise(f) for f in frames]).astype(np.float32)
+
+
+def frame_energies(vol: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
+    """Mean squared response of the kernel bank in the inner face, one value per inner frame."""
+    energy = np.zeros(vol.shape[0] - 2, dtype=np.float32)
+    for kernel in spatiotemporal_kernels(sigma):
+        resp = ndimage.convolve(vol, kernel, mode="nearest")
+        inner = resp[1:-1, MASK_Y, MASK_X]  # depth: only where the 3-deep kernels fit
+        energy += (inner**2).mean(axis=(1, 2))
+    return energy
+
+
+def temporal_score(crops: list[np.ndarray], sigma: float = SIGMA) -> float:
+    """Non-rigid change energy of a crop sequence (>= 3 crops); low for a still photo."""
+    if len(crops) < 3:
+        raise ValueError("the temporal cue needs at least 3 crops")
+    e = np.sort(frame_energies(volume(crops), sigma))
+    return float(e[len(e) // 2:].mean())
+
+
+class TemporalLiveness:
+    """Keep one track's last `frames` aligned crops and score them."""
+
+    def __init__(self, frames: int = 8, sigma: float = SIGMA):
+        self.crops: deque[np.ndarray] = deque(maxlen=frames)
+        self.sigma = sigma
+
+    def reset(self) -> None:
+        self.crops.clear()
+
+    def push(self, crop: np.ndarray) -> float | None:
+        """Add a crop; return the score once the buffer is full, else None."""
+        self.crops.append(crop)
+        if len(self.crops) < self.crops.maxlen:
+            return None
+        return temporal_score(list(self.crops), self.sigma)
