@@ -140,3 +140,25 @@ def test_live_styler_newest_frame_wins_and_never_goes_back(library: StyleLibrary
     assert seqs and seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert seqs[-1] == 30  # the newest frame is always styled
     assert live.dropped + len(seqs) == 30
+
+
+def test_fused_network_matches_the_original(tmp_path: Path, monkeypatch) -> None:
+    import onnx
+    import onnxruntime as ort
+
+    from facelens.style.models import MULTISTYLE, builtin_model
+    from facelens.style.optimize import fuse_instance_norms, optimized_copy
+
+    monkeypatch.setenv("FACELENS_MODELS", str(tmp_path))
+    original = builtin_model(MULTISTYLE)
+    fused = optimized_copy(original)
+    assert fused != original and fused.parent == tmp_path / "style"
+    ops = [n.op_type for n in onnx.load(str(fused)).graph.node]
+    assert ops.count("InstanceNormalization") == 18 and "ReduceMean" not in ops
+    assert fuse_instance_norms(onnx.load(str(fused))) == 0  # nothing left to fuse
+    photo = cv2.cvtColor(real_photo(), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    feed = {"image": photo.transpose(2, 0, 1)[None],
+            "style_weights": np.eye(NUM_STYLES, dtype=np.float32)[17]}
+    a, b = (ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+            for p in (original, fused))
+    assert np.abs(a - b).max() < 1e-4

@@ -57,7 +57,7 @@ class BuiltinStyle(Style):
         self.weights = w / w.sum()
         self.name = name
         self._cache = cache
-        self._path = models.builtin_model(models.MULTISTYLE)
+        self._path = models.multistyle_model()
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
