@@ -299,3 +299,35 @@ def test_people_manager_search_rename_remove_export_import(make_window, tmp_path
     assert "Rajesh" in people.names()
     assert "Rajesh" in [window.verify.person.itemText(i)
                         for i in range(window.verify.person.count())]
+
+
+def test_facelens_without_arguments_runs_the_app(qapp, tmp_path, videos, monkeypatch):
+    """`facelens --source VIDEO` through run_app: it loads the engine itself and shows faces."""
+    import argparse
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from facelens.app.main import run_app
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    seen = {}
+    deadline = time.monotonic() + 90
+
+    def poll():
+        windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
+        scene = windows[0].video.scene if windows else None
+        if (scene is not None and scene.faces) or time.monotonic() > deadline:
+            if windows:
+                seen["faces"] = [f.label for f in scene.faces] if scene else []
+                seen["tabs"] = [windows[0].tabs.tabText(i) for i in range(windows[0].tabs.count())]
+                windows[0].close()
+            qapp.quit()
+            return
+        QTimer.singleShot(200, poll)
+
+    QTimer.singleShot(200, poll)
+    args = argparse.Namespace(home=str(tmp_path / "home"), source=str(videos["amy"].path))
+    assert run_app(args) == 0
+    assert seen.get("faces") == ["Not recognised"]  # a fresh data folder: nobody enrolled
+    assert seen["tabs"][:2] == ["People", "Verify"]
