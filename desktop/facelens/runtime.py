@@ -16,12 +16,14 @@ def _threads() -> int:
     return int(os.environ.get("FACELENS_THREADS", "0")) or min(os.cpu_count() or 1, 8)
 
 
-def create_session(model: Path, provider: str = "auto",
-                   threads: int | None = None) -> ort.InferenceSession:
+def create_session(model: Path, provider: str = "auto", threads: int | None = None,
+                   dynamic_shapes: bool = False) -> ort.InferenceSession:
     """Create an inference session on CUDA when asked/available and it really loads, else CPU.
 
     onnxruntime-gpu lists CUDA even where its libraries are missing, so the session's own
-    provider list is what counts: read it with :func:`session_provider`.
+    provider list is what counts: read it with :func:`session_provider`. With
+    `dynamic_shapes` (inputs whose size changes call to call) the memory arena is off, so
+    buffers sized for one input are not kept for the life of the process.
     """
     if provider not in PROVIDER_CHOICES:
         raise ValueError(f"provider must be one of {PROVIDER_CHOICES}, not {provider!r}")
@@ -30,6 +32,9 @@ def create_session(model: Path, provider: str = "auto",
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    if dynamic_shapes:
+        opts.enable_cpu_mem_arena = False
+        opts.enable_mem_pattern = False
     global _cuda_ok
     if provider in ("auto", "cuda") and _cuda_ok is not False \
             and "CUDAExecutionProvider" in ort.get_available_providers():

@@ -86,9 +86,9 @@ class MtcnnDetector:
     def __init__(self, pnet: str, rnet: str, onet: str, provider: str = "auto",
                  thresholds: tuple[float, float, float] = THRESHOLDS):
         # The three nets are tiny: one thread each beats the cost of waking a pool.
-        self.pnet = create_session(pnet, provider, threads=1)
-        self.rnet = create_session(rnet, provider, threads=1)
-        self.onet = create_session(onet, provider, threads=1)
+        self.pnet = create_session(pnet, provider, threads=1, dynamic_shapes=True)
+        self.rnet = create_session(rnet, provider, threads=1, dynamic_shapes=True)
+        self.onet = create_session(onet, provider, threads=1, dynamic_shapes=True)
         self.thresholds = thresholds
 
     def detect(self, bgr: np.ndarray, min_face: int = 40) -> list[Face]:
