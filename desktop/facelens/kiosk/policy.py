@@ -74,7 +74,7 @@ class DecisionPolicy:
     frames: int = 5
     min_face_px: float = 80.0
     antispoof_threshold: float = 0.2
-    temporal_threshold: float = 0.05
+    temporal_threshold: float = 0.02
     hold_s: float = 3.0
     max_wait_frames: int = 40  # a matched run that never gets a temporal score is refused
     _run: list[Reading] = field(default_factory=list)

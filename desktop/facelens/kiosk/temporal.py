@@ -6,9 +6,9 @@ affine) removes what landmark jitter left (shift, rotation, scale). The crops ar
 to 56x56 and the volume is convolved (real 3D convolutions, ``scipy.ndimage.convolve``)
 with a bank of two spatio-temporal kernels: a 2D Gaussian across height and width (sigma
 1 grid pixel, 2 pixels of the crop) times a first-order [-1, 0, 1] / 2 and a second-order
-[1, -2, 1] / 2 temporal derivative along depth. They respond to change over time that is not a rigid move of the whole face: blinks,
-expression, skin and lighting on a 3D face. A photo moved in front of the camera stays near
-zero.
+[1, -2, 1] / 2 temporal derivative along depth. They respond to change over time that is
+not a rigid move of the whole face: blinks, expression, skin and lighting on a 3D face. A
+photo moved in front of the camera stays near zero.
 
 The score is the summed squared response of both kernels inside the inner face, per frame,
 averaged over the upper half of the frames (blinks are short); frames are normalised to
