@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QTabWidget,
 )
 
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.dock.setObjectName("panels")
         self.dock.setWidget(self.tabs)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.resizeDocks([self.dock], [360], Qt.Orientation.Horizontal)  # the video fills the rest
         self._build_menus()
         self.video.faceClicked.connect(self.enrol_from_live)
         self.people.changed.connect(self._gallery_changed)
@@ -108,7 +110,11 @@ class MainWindow(QMainWindow):
             panel = StylePanel(self.home, self.settings.provider)
         except Exception:  # the style panel is optional; recognition works without it
             return None
-        self.tabs.addTab(panel, "Style")
+        scroll = QScrollArea()  # the style panel is wide; the dock stays narrow beside the video
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        self.tabs.addTab(scroll, "Style")
+        self.style_tab = scroll
         return panel
 
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:
@@ -278,7 +284,7 @@ class MainWindow(QMainWindow):
         self.video.show_scene(scene)
         self.status.show_scene(scene)
         self.verify.show_result(scene.verify)
-        if self.style_panel is not None and self.tabs.currentWidget() is self.style_panel \
+        if self.style_panel is not None and self.tabs.currentWidget() is self.style_tab \
                 and scene.image is not None:
             self.style_panel.submit_frame(scene.image)
 
