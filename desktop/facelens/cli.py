@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "facelens.modelpack.cli",
     "facelens.engine_cli",
     "facelens.style.cli",
+    "facelens.kiosk.cli",
 ]
 
 

@@ -1,0 +1,52 @@
+"""Open a kiosk station from a data folder: engine, gallery, config, audit, attendance."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..attendance import AttendanceStore
+from .audit import AuditLog
+from .config import KioskConfig
+from .crypto import CryptoError, Sealer
+from .station import KioskStation
+
+AUDIT_DB = "kiosk_audit.db"
+ATTENDANCE_DB = "attendance.db"
+PASSPHRASE_ENV = "FACELENS_PASSPHRASE"
+
+
+def attendance_store(home: Path, config: KioskConfig | None = None) -> AttendanceStore:
+    config = config or KioskConfig.load(home)
+    return AttendanceStore(Path(home) / ATTENDANCE_DB, config.attendance_window_s,
+                           config.store_unknown)
+
+
+def sealer_for(config: KioskConfig, passphrase: str | None) -> Sealer | None:
+    """The sealer when encryption is configured; CryptoError for a missing/wrong passphrase."""
+    if not config.encryption_salt:
+        return None
+    passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
+    if not passphrase:
+        raise CryptoError(f"thumbnails are encrypted: set {PASSPHRASE_ENV} to the passphrase")
+    sealer = Sealer(passphrase, bytes.fromhex(config.encryption_salt))
+    sealer.verify(bytes.fromhex(config.encryption_check))
+    return sealer
+
+
+def open_station(home: Path, engine=None, passphrase: str | None = None,
+                 config: KioskConfig | None = None) -> KioskStation:
+    """Everything the kiosk needs, from the data folder `home`."""
+    from ..engine.recognizer import FaceEngine
+    from ..gallery import Gallery, default_db_path
+    from ..settings import Settings
+
+    config = config or KioskConfig.load(home)
+    settings = Settings.load(home)
+    engine = engine or FaceEngine.load(settings.model_pack, settings.provider)
+    if config.threshold is None and settings.threshold is not None:
+        config.threshold = settings.threshold
+    gallery = Gallery.open(default_db_path(home), engine.model_id, engine.dim)
+    audit = AuditLog(Path(home) / AUDIT_DB, sealer=sealer_for(config, passphrase))
+    attendance = attendance_store(home, config) if config.attendance else None
+    return KioskStation(engine, gallery, config, audit, attendance)
