@@ -38,5 +38,6 @@ class LiveStatusBar(QStatusBar):
         s = scene.stats
         self.fields["resolution"].setText(f"{scene.width}x{scene.height}")
         self.fields["camera_fps"].setText(f"Camera {s.camera_fps:.1f} FPS")
-        self.fields["processed_fps"].setText(f"Processed {s.processed_fps:.1f} FPS")
+        self.fields["processed_fps"].setText(
+            f"Processed {s.processed_fps:.1f} FPS (detect {s.analysed_fps:.0f}/s)")
         self.fields["latency"].setText(f"Latency {scene.latency_ms:.0f} ms")

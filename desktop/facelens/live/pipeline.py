@@ -43,6 +43,7 @@ class LivePipeline:
         self.reader_options = reader_options
         self.reader: FrameReader | None = None
         self.frames_processed = 0
+        self.analyses = 0  # detections run on the last source
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -100,6 +101,7 @@ class LivePipeline:
                 self.on_scene(scene)
         finally:
             analyser.close()
+            self.analyses = analyser.count
         if not stop.is_set():
             self.on_event(SourceEvent("stopped",
                                       "source stopped; choose another in the Source menu"))
@@ -112,6 +114,7 @@ class Analyser:
         self.recogniser = recogniser
         self.on_event = on_event
         self.meter = RateMeter()
+        self.count = 0
         self._cond = threading.Condition()
         self._job: AnalysisJob | None = None
         self._busy = False
@@ -145,6 +148,7 @@ class Analyser:
             try:
                 self.recogniser.analyse(job)
                 self.meter.tick()
+                self.count += 1
             except Exception as exc:  # a model error must not kill the live view
                 if not self._failed:
                     traceback.print_exc()

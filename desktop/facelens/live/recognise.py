@@ -116,6 +116,7 @@ class Recogniser:
         self._verify: VerifyResult | None = None
         self._last_verify = -10**9
         self._captures: list[tuple[int | None, Callable[[FaceCapture], None]]] = []
+        self.analysed_captured: float | None = None  # capture time of the last analysed frame
 
     # -- requests from other threads -------------------------------------------------------
     def gallery_changed(self) -> None:
@@ -147,7 +148,7 @@ class Recogniser:
             verify = self._verify if self.verify_name else None
         h, w = frame.image.shape[:2]
         scene = Scene(frame.frame_id, frame.captured, time.monotonic(), w, h, faces, frame.image,
-                      verify, stats or PipelineStats())
+                      verify, stats or PipelineStats(), self.analysed_captured)
         return scene, AnalysisJob(frame, grey, boxes)
 
     def _label(self, track: Track) -> SceneFace | None:
@@ -177,6 +178,7 @@ class Recogniser:
             due = [(t, f) for t, f in pairs if self._due(t, fid)]
             captures, self._captures = self._captures, []
         self._check(image, fid, due)
+        self.analysed_captured = job.frame.captured
         for track_id, callback in captures:
             callback(self.capture(image, pairs, track_id))
         if self.verify_name and fid - self._last_verify >= self.config.verify_every:

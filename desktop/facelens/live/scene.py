@@ -83,6 +83,14 @@ class Scene:
     image: np.ndarray | None = field(default=None, repr=False, compare=False)  # BGR frame
     verify: VerifyResult | None = None
     stats: PipelineStats = PipelineStats()
+    analysed_captured: float | None = None  # capture time of the frame last detected on
+
+    @property
+    def detection_age_ms(self) -> float | None:
+        """How old the detection behind these labels is (boxes are followed since)."""
+        if self.analysed_captured is None:
+            return None
+        return (self.labelled - self.analysed_captured) * 1000.0
 
     @property
     def latency_ms(self) -> float:
