@@ -111,3 +111,20 @@ def test_bench_json(capsys):
     assert set(run["pipeline"]) == common | {"detections_per_s", "detection_age_p95_ms"}
     for loop in ("pipeline", "naive"):
         assert run[loop]["fps_in"] > 0 and run[loop]["peak_rss_mb"] > 0
+
+
+def test_image_folder_slideshow_labels_each_picture(engine, gallery, faces_dev, tmp_path):
+    folder = tmp_path / "slides"
+    folder.mkdir()
+    for i, (who, label) in enumerate([("bbt_amy", "Amy"), ("bbt_raj", "Raj"),
+                                       ("bbt_penny", "stranger")]):
+        frame = next(render([Actor(photo(faces_dev, who), label)], 0.1, face_px=150))[0]
+        cv2.imwrite(str(folder / f"{i}.png"), frame)
+    scenes, events = [], []
+    pipe = LivePipeline(engine, lambda: gallery, LiveConfig(engine.default_threshold),
+                        scenes.append, events.append, slideshow_interval=0.3)
+    pipe.start(SourceSpec("folder", str(folder)))
+    assert pipe.wait(60)
+    assert [[f.name or f.state for f in s.faces] for s in scenes] == \
+        [["Amy"], ["Raj"], [NOT_RECOGNISED]]
+    assert events[-2].kind == "ended"

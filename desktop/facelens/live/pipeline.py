@@ -11,6 +11,8 @@ from .recognise import AnalysisJob, LiveConfig, Recogniser
 from .scene import PipelineStats, Scene
 from .sources import FrameReader, SourceEvent, SourceSpec
 
+SLIDESHOW_FPS = 5.0  # slower sources are stills: each frame is analysed before it is shown
+
 
 class RateMeter:
     """Events per second over a sliding one-second window."""
@@ -93,9 +95,14 @@ class LivePipeline:
                 self.frames_processed += 1
                 stats = PipelineStats(reader.fps, meter.tick(), latency, reader.frames_read,
                                       self.frames_processed, analyser.meter.rate)
-                scene, job = self.recogniser.label(frame, stats=stats)
-                if frame.frame_id - offered >= self.config.detect_every and analyser.offer(job):
-                    offered = frame.frame_id
+                if 0 < reader.source_fps < SLIDESHOW_FPS:  # stills: each is a new picture
+                    self.recogniser.forget_tracks()
+                    scene = self.recogniser.process(frame, stats)
+                else:
+                    scene, job = self.recogniser.label(frame, stats=stats)
+                    if frame.frame_id - offered >= self.config.detect_every \
+                            and analyser.offer(job):
+                        offered = frame.frame_id
                 latency = scene.latency_ms if latency == 0.0 \
                     else 0.8 * latency + 0.2 * scene.latency_ms
                 self.on_scene(scene)

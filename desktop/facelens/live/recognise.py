@@ -185,8 +185,13 @@ class Recogniser:
             self._last_verify = fid
             self._run_verify(image, pairs)
 
+    def forget_tracks(self) -> None:
+        """Drop every track (the next frame is an unrelated picture, e.g. a slideshow)."""
+        with self._state:
+            self.tracker.tracks = []
+
     def process(self, frame: Frame, stats: PipelineStats | None = None) -> Scene:
-        """Analyse and label one frame synchronously (tests, still images)."""
+        """Analyse and label one frame synchronously (slideshows, tests, still images)."""
         _, job = self.label(frame)
         self.analyse(job)
         return self.label(frame, job.grey, stats)[0]

@@ -171,6 +171,7 @@ class FrameReader:
         self.frames_read = 0
         self.first_time = self.last_time = 0.0  # capture times of the first and last frames
         self.fps = 0.0  # measured delivery rate
+        self.source_fps = 0.0  # the source's own frame rate (0: unknown)
         self.size = (0, 0)
         self.finished = threading.Event()
         self._stop = threading.Event()
@@ -218,6 +219,7 @@ class FrameReader:
             self.on_event(SourceEvent("failed", str(exc)))
             return None
         self.size = source.size
+        self.source_fps = source.fps
         return source
 
     def _run(self) -> None:
