@@ -82,3 +82,23 @@ def test_bench_style_json_keys(capsys: pytest.CaptureFixture) -> None:
     for key in ("style_ms_320x240", "style_ms_640x480", "fps_displayed_640x480",
                 "latency_p95_ms"):
         assert result[key] > 0
+
+
+def test_stylize_with_a_user_model(photo: Path, tmp_path: Path) -> None:
+    from test_style_usermodels import colour_mix_model, manifest
+
+    (tmp_path / "styles").mkdir()
+    manifest(colour_mix_model(tmp_path / "styles" / "sepia.onnx"), name="Sepia")
+    out = tmp_path / "sepia.png"
+    assert main(["--home", str(tmp_path), "stylize", "--style", "Sepia", str(photo),
+                 str(out)]) == 0
+    b, g, r = (cv2.imread(str(out))[..., c].astype(float).ravel() for c in range(3))
+    assert np.corrcoef(r, b)[0, 1] > 0.98
+
+
+def test_unreadable_video_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00" * 2048)
+    assert main(["--home", str(tmp_path), "stylize", "--style", "1", str(bad),
+                 str(tmp_path / "o.mp4")]) == 2
+    assert "broken.mp4" in capsys.readouterr().err
