@@ -301,7 +301,8 @@ class MainWindow(QMainWindow):
             self.enrol_dialog.set_capture(capture)
             return
         self.enrol_dialog = EnrolLiveDialog(capture, self.people.names(), self)
-        self.enrol_dialog.retry.connect(lambda: self.enrol_from_live(None))
+        self.enrol_dialog.retry.connect(
+            lambda: self.enrol_from_live(self.enrol_dialog.capture.track_id))
         self.enrol_dialog.enrolRequested.connect(self.enrol_capture)
         self.enrol_dialog.open()
 
