@@ -57,12 +57,11 @@ class BuiltinStyle(Style):
         self.weights = w / w.sum()
         self.name = name
         self._cache = cache
-        self._path = models.multistyle_model()
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         x = pad_to_multiple(rgb).transpose(2, 0, 1)[None]
-        session = self._cache.get(self._path)
+        session = self._cache.get(models.multistyle_model())  # built once, on first use
         out = session.run(None, {"image": np.ascontiguousarray(x), "style_weights": self.weights})
         return np.ascontiguousarray(out[0][0].transpose(1, 2, 0)[:h, :w])
 
