@@ -14,7 +14,8 @@ import numpy as np
 from ..runtime import create_session
 
 FACTOR = 0.709  # pyramid step between scales
-THRESHOLDS = (0.6, 0.7, 0.7)  # P-Net, R-Net, O-Net face probability
+THRESHOLDS = (0.6, 0.7, 0.9)  # P-Net, R-Net, O-Net face probability (true faces in
+# faces-dev score >= 0.99 at O-Net; the false positives seen there 0.73-0.75)
 
 
 @dataclass
@@ -66,6 +67,16 @@ def _square(boxes: np.ndarray) -> np.ndarray:
     return np.stack([cx - side * 0.5, cy - side * 0.5, cx + side * 0.5, cy + side * 0.5], axis=1)
 
 
+def _shrink(img: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Resize with anti-aliasing: Gaussian halvings (pyrDown) first, then bilinear.
+
+    As clean as INTER_AREA for downscaling, an order of magnitude faster at odd factors.
+    """
+    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h:
+        img = cv2.pyrDown(img)
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def _crops(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
     """Crop each box (zero outside the image), resize to size x size, transpose, normalise."""
     h, w = img.shape[:2]
@@ -76,7 +87,7 @@ def _crops(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
         sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2 + 1, w), min(y2 + 1, h)
         if sx2 > sx1 and sy2 > sy1:
             patch[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = img[sy1:sy2, sx1:sx2]
-        out[i] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA).transpose(1, 0, 2)
+        out[i] = _shrink(patch, size, size).transpose(1, 0, 2)
     return (out - 127.5) * (1.0 / 128.0)
 
 
@@ -110,7 +121,7 @@ class MtcnnDetector:
         found = []
         while min(h, w) * scale >= 12:
             sw, sh = int(np.ceil(w * scale)), int(np.ceil(h * scale))
-            img = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+            img = _shrink(rgb, sw, sh)
             x = ((img.transpose(1, 0, 2)[None].astype(np.float32)) - 127.5) * (1.0 / 128.0)
             prob, reg = self.pnet.run(None, {"pnet/input": x})
             prob = prob[0, :, :, 1].T  # back to [H', W']

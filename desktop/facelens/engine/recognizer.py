@@ -102,7 +102,7 @@ class FaceEngine:
         """Faces in a still photo: large photos are scaled down, tight crops padded.
 
         A face cropped edge to edge gives the detector no context, so when nothing is found
-        the photo is retried with a border of half its size.
+        the photo is retried with a border of half its size (edge pixels repeated).
         """
         h, w = bgr.shape[:2]
         scale = min(1.0, PHOTO_MAX_SIDE / max(h, w))
@@ -113,7 +113,7 @@ class FaceEngine:
         if not faces:
             offset = max(small.shape[:2]) // 2
             padded = cv2.copyMakeBorder(small, offset, offset, offset, offset,
-                                        cv2.BORDER_CONSTANT, value=(0, 0, 0))
+                                        cv2.BORDER_REPLICATE)
             faces = self.detect(padded, max(12, round(min_face * scale)))
         for f in faces:
             f.box = ((f.box - offset) / scale).astype(np.float32)
