@@ -31,9 +31,17 @@ def builtin_model(name: str) -> Path:
     return path
 
 
-@functools.cache
+_BUILD_LOCK = threading.Lock()
+
+
 def multistyle_model() -> Path:
     """The 26-style network, with its instance norms fused (same outputs, faster)."""
+    with _BUILD_LOCK:
+        return _multistyle_model()
+
+
+@functools.cache
+def _multistyle_model() -> Path:
     from .optimize import optimized_copy
 
     return optimized_copy(builtin_model(MULTISTYLE))

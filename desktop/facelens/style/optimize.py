@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +125,7 @@ def optimized_copy(original: Path) -> Path:
             return original
         onnx.checker.check_model(model)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        tmp = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         onnx.save(model, str(tmp))
         if not _same_outputs(original, tmp):
             tmp.unlink(missing_ok=True)
