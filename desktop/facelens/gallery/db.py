@@ -30,8 +30,7 @@ CREATE TABLE templates (
     source    TEXT,
     created   TEXT NOT NULL
 );
-CREATE INDEX templates_person ON templates(person_id);
-CREATE INDEX templates_model ON templates(model_id, dim);
+CREATE INDEX templates_person ON templates(person_id, model_id, dim);
 """
 
 
