@@ -18,7 +18,10 @@ import numpy as np
 # Batches of 20 or more queries go through BLAS, which has its own threads.
 faiss.omp_set_num_threads(1)
 
-_SCALE = 127.0  # unit-vector components in [-1, 1] -> int8 codes in [-127, 127]
+
+def _codes(vectors: np.ndarray) -> np.ndarray:
+    """Unit-vector components in [-1, 1] as the int8 values [-127, 127] (still float32)."""
+    return np.rint(vectors * 127.0).astype(np.float32)
 
 
 class TemplateIndex:
@@ -30,10 +33,11 @@ class TemplateIndex:
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self._exact = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        # faiss-cpu 1.15's AVX2 code for the 8-bit direct codecs returns zero scores with
-        # METRIC_INNER_PRODUCT; METRIC_L2 works, and for unit vectors it ranks the same way.
+        # int8 codes of the vectors scaled by 127. On x86, faiss scores these codes with an
+        # integer kernel that also casts the *query* to int8 (truncating), so queries are
+        # scaled and rounded the same way (unscaled unit queries would all score 0).
         self._coarse = faiss.IndexIDMap2(faiss.IndexScalarQuantizer(
-            dim, faiss.ScalarQuantizer.QT_8bit_direct_signed, faiss.METRIC_L2))
+            dim, faiss.ScalarQuantizer.QT_8bit_direct_signed, faiss.METRIC_INNER_PRODUCT))
 
     def __len__(self) -> int:
         return int(self._exact.ntotal)
@@ -44,7 +48,7 @@ class TemplateIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(ids):
             self._exact.add_with_ids(vectors, ids)
-            self._coarse.add_with_ids(np.rint(vectors * _SCALE), ids)
+            self._coarse.add_with_ids(_codes(vectors), ids)
 
     def remove(self, ids: np.ndarray) -> None:
         ids = np.ascontiguousarray(ids, dtype=np.int64)
@@ -65,7 +69,7 @@ class TemplateIndex:
         if len(self) < self.COARSE_FROM:
             sims, ids = self._exact.search(queries, 1)
             return ids[:, 0], np.clip(sims[:, 0], -1.0, 1.0)
-        _, candidates = self._coarse.search(queries * _SCALE, min(self.CANDIDATES, len(self)))
+        _, candidates = self._coarse.search(_codes(queries), min(self.CANDIDATES, len(self)))
         best_ids = np.empty(n, np.int64)
         best_sims = np.empty(n, np.float32)
         for row, (query, cand) in enumerate(zip(queries, candidates, strict=True)):
