@@ -162,3 +162,27 @@ def test_fused_network_matches_the_original(tmp_path: Path, monkeypatch) -> None
     a, b = (ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, feed)[0]
             for p in (original, fused))
     assert np.abs(a - b).max() < 1e-4
+
+
+def test_auto_size_steps_down_when_slow_and_up_when_fast() -> None:
+    from facelens.style.render import AUTO_LADDER, AutoSize
+
+    auto = AutoSize(budget_ms=70, settle=2)
+    assert auto.box() == AUTO_LADDER[-1]
+    for _ in range(8):
+        auto.observe(auto.box(), 150.0)  # far too slow at every size
+    assert auto.box() < AUTO_LADDER[-1]
+    slow = auto.box()
+    for _ in range(30):
+        auto.observe(auto.box(), 10.0)  # very fast
+    assert auto.box() == AUTO_LADDER[-1] and slow != auto.box()
+    auto.observe((1, 1), 999.0)  # a frame from before a step is ignored
+    assert auto.box() == AUTO_LADDER[-1]
+
+
+def test_auto_renderer_reports_the_size_it_used(library: StyleLibrary) -> None:
+    from facelens.style.render import AUTO
+
+    photo = real_photo(640, 480)
+    out, size = StyleRenderer(library.builtin(1), process_size=AUTO).render_at(photo)
+    assert out.shape == photo.shape and size[0] <= 320 and size[1] <= 240

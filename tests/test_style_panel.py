@@ -89,6 +89,7 @@ def test_live_styling_switching_strength_and_blend(panel: StylePanel, qtbot) -> 
 
 def test_processing_size_and_smoothing(panel: StylePanel, qtbot) -> None:
     photo = cv2.resize(real_photo(), (640, 480))
+    assert panel.renderer.process_size == "auto"  # the default
     panel.set_process_size((160, 120))
     assert panel.renderer.process_size == (160, 120)
     assert styled(panel, qtbot, photo).shape == photo.shape
@@ -96,6 +97,8 @@ def test_processing_size_and_smoothing(panel: StylePanel, qtbot) -> None:
     assert panel.renderer.smoother.amount > 0
     panel.set_process_size(None)
     assert styled(panel, qtbot, photo).shape == photo.shape
+    assert panel.last_info.size == (640, 480)
+    assert "styled at 640x480" in panel.status.text()
 
 
 def test_style_from_picture_by_drop(panel: StylePanel, qtbot, tmp_path: Path) -> None:

@@ -36,16 +36,23 @@ from PySide6.QtWidgets import (
 
 from ..paths import data_home
 from ..style.errors import StyleError
-from ..style.live import FrameResult, LiveStyler, default_workers, threads_per_worker
+from ..style.live import (
+    FrameResult,
+    LiveStyler,
+    default_workers,
+    style_budget_ms,
+    threads_per_worker,
+)
 from ..style.models import SessionCache
 from ..style.overlay import Label
 from ..style.record import Recorder, save_png
-from ..style.render import StyleRenderer
+from ..style.render import AUTO, StyleRenderer
 from ..style.styles import IMAGE_SUFFIXES, Style, StyleLibrary, blend
 
-PROCESS_SIZES = [("160x120", (160, 120)), ("256x192", (256, 192)), ("320x240", (320, 240)),
-                 ("480x360", (480, 360)), ("640x480", (640, 480)), ("Full frame", None)]
-DEFAULT_SIZE_INDEX = 2
+PROCESS_SIZES = [("Auto (up to 320x240)", AUTO), ("160x120", (160, 120)),
+                 ("256x192", (256, 192)), ("320x240", (320, 240)), ("480x360", (480, 360)),
+                 ("640x480", (640, 480)), ("Full frame", None)]
+DEFAULT_SIZE_INDEX = 0
 SMOOTHING = 0.6
 THUMB = 80
 
@@ -80,7 +87,7 @@ class StylePanel(QWidget):
         workers = default_workers()
         cache = SessionCache(provider, threads_per_worker(workers))
         self.library = StyleLibrary(cache, self.home / "styles")
-        self.renderer = StyleRenderer(None)
+        self.renderer = StyleRenderer(None, auto_budget_ms=style_budget_ms(workers))
         self.live = LiveStyler(self.renderer, lambda bgr, info: self._result.emit(bgr, info),
                                workers, lambda exc: self._failed.emit(f"Styling failed: {exc}"))
         self.last_styled: np.ndarray | None = None
@@ -277,8 +284,8 @@ class StylePanel(QWidget):
         self.blend_with.setCurrentIndex(max(0, self.blend_with.findData(key)))
         self.blend_amount.setValue(round(float(np.clip(amount, 0, 1)) * 100))
 
-    def set_process_size(self, size: tuple[int, int] | None) -> None:
-        """Style frames scaled to fit `size` (None: full frame)."""
+    def set_process_size(self, size: tuple[int, int] | str | None) -> None:
+        """Style frames scaled to fit `size` (None: full frame, "auto": chosen by speed)."""
         index = self.size_box.findData(size)
         if index < 0:
             self.size_box.addItem(f"{size[0]}x{size[1]}", size)
@@ -407,7 +414,8 @@ class StylePanel(QWidget):
         self.preview.setPixmap(pix)
         rec = "  ● REC" if self._recorder is not None else ""
         provider = self.library.cache.provider_used()
-        self.status.setText(f"{provider} | style {info.style_ms:.0f} ms | latency "
+        self.status.setText(f"{provider} | styled at {info.size[0]}x{info.size[1]} in "
+                            f"{info.style_ms:.0f} ms | latency "
                             f"{info.latency_ms:.0f} ms | {self.displayed_fps():.1f} FPS{rec}")
         self.styled.emit(bgr)
 

@@ -30,6 +30,16 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, workers))
 
 
+def style_budget_ms(workers: int, fps: float = 20.0, latency_ms: float = 120.0) -> float:
+    """Styling time per frame that still gives `fps` and `latency_ms` with `workers`.
+
+    With w workers a frame may take w/fps seconds, and a new frame waits at most about
+    1/w of a styling time for a free worker: style * (1 + 1/w) <= latency. 10 % margin.
+    """
+    w = max(1, workers)
+    return 0.9 * min(w * 1000.0 / fps, latency_ms * w / (w + 1))
+
+
 @dataclass(frozen=True)
 class FrameResult:
     """Timing of one styled frame: ``latency_ms`` runs from submit to result."""
@@ -38,6 +48,7 @@ class FrameResult:
     latency_ms: float
     style_ms: float
     dropped: int  # frames dropped so far (a newer one arrived first, or finished first)
+    size: tuple[int, int] = (0, 0)  # (width, height) the frame was styled at
 
 
 class LiveStyler:
@@ -120,7 +131,7 @@ class LiveStyler:
     def _style(self, frame: np.ndarray, t_submit: float, labels: Sequence[Label] | None,
                seq: int) -> None:
         t0 = time.perf_counter()
-        out = self.renderer.render(frame)
+        out, size = self.renderer.render_at(frame)
         t1 = time.perf_counter()
         if labels and self.show_labels:
             draw_labels(out, labels)
@@ -130,5 +141,5 @@ class LiveStyler:
                     self.dropped += 1
                 return
             self._shown = seq
-            info = FrameResult(seq, (t1 - t_submit) * 1000, (t1 - t0) * 1000, self.dropped)
+            info = FrameResult(seq, (t1 - t_submit) * 1000, (t1 - t0) * 1000, self.dropped, size)
             self.on_result(out, info)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import cv2
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 from .styles import Style, bgr_to_rgb01, rgb01_to_bgr
 
 DEFAULT_PROCESS_SIZE = (320, 240)
+AUTO = "auto"  # process_size value: pick the largest size that keeps within a time budget
+AUTO_LADDER = [(160, 120), (192, 144), (224, 168), (256, 192), (288, 216), (320, 240)]
 
 
 def fit_size(w: int, h: int, box: tuple[int, int] | None) -> tuple[int, int]:
@@ -52,18 +55,68 @@ class TemporalSmoother:
         return out
 
 
+class AutoSize:
+    """Chooses the processing size from measured styling times (dynamic resolution).
+
+    Steps one size down when the smoothed styling time exceeds `budget_ms`, one size up when
+    the next size would still fit with a margin; waits a few frames after each step.
+    """
+
+    def __init__(self, budget_ms: float = 70.0, ladder: list[tuple[int, int]] | None = None,
+                 settle: int = 4) -> None:
+        self.budget_ms = float(budget_ms)
+        self.ladder = list(ladder or AUTO_LADDER)
+        self.index = len(self.ladder) - 1
+        self.settle = settle
+        self._lock = threading.Lock()
+        self._ema: float | None = None
+        self._since = 0
+
+    def box(self) -> tuple[int, int]:
+        with self._lock:
+            return self.ladder[self.index]
+
+    def observe(self, box: tuple[int, int], ms: float) -> None:
+        """Record that styling at `box` took `ms`."""
+        with self._lock:
+            if box != self.ladder[self.index]:
+                return  # a frame started before the last step
+            self._ema = ms if self._ema is None else 0.7 * self._ema + 0.3 * ms
+            self._since += 1
+            if self._since < self.settle:
+                return
+            area = box[0] * box[1]
+            if self._ema > self.budget_ms and self.index > 0:
+                step = -1
+            elif self.index + 1 < len(self.ladder) and self._ema * self._area(1) / area \
+                    < 0.8 * self.budget_ms:
+                step = 1
+            else:
+                return
+            self._ema *= self._area(step) / area
+            self.index += step
+            self._since = 0
+
+    def _area(self, step: int) -> int:
+        w, h = self.ladder[self.index + step]
+        return w * h
+
+
 class StyleRenderer:
     """Turns a BGR frame into a styled BGR frame of the same size.
 
-    The frame is scaled down to fit `process_size`, styled, smoothed over time if asked,
-    scaled back up and mixed with the original by `strength` (0 = original, 1 = full style).
+    The frame is scaled down to fit `process_size` (a (w, h) box, None for full size, or
+    :data:`AUTO` to let :class:`AutoSize` keep styling within a time budget), styled,
+    smoothed over time if asked, scaled back up and mixed with the original by `strength`
+    (0 = original, 1 = full style).
     Settings may be changed from another thread; each frame uses one consistent set.
     """
 
     def __init__(self, style: Style | None = None, strength: float = 1.0,
                  process_size: tuple[int, int] | None = DEFAULT_PROCESS_SIZE,
-                 smoothing: float = 0.0) -> None:
+                 smoothing: float = 0.0, auto_budget_ms: float = 70.0) -> None:
         self._lock = threading.Lock()
+        self.auto = AutoSize(auto_budget_ms)
         self.style = style
         self.strength = float(strength)
         self.process_size = process_size
@@ -84,20 +137,31 @@ class StyleRenderer:
 
     def render(self, bgr: np.ndarray) -> np.ndarray:
         """The styled frame (a new array; the input is not modified)."""
+        return self.render_at(bgr)[0]
+
+    def render_at(self, bgr: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+        """The styled frame and the (width, height) it was styled at."""
         with self._lock:
             style, strength, box = self.style, float(self.strength), self.process_size
-        if style is None or strength <= 0.0:
-            return bgr.copy()
         h, w = bgr.shape[:2]
+        if style is None or strength <= 0.0:
+            return bgr.copy(), (w, h)
+        auto = box == AUTO
+        if auto:
+            box = self.auto.box()
         pw, ph = fit_size(w, h, box)
         small = bgr
         if (pw, ph) != (w, h):
             small = cv2.resize(bgr, (pw, ph), interpolation=cv2.INTER_AREA)
         content = bgr_to_rgb01(small)
-        styled = self.smoother(content, style.apply(content))
+        t0 = time.perf_counter()
+        styled = style.apply(content)
+        if auto:
+            self.auto.observe(box, (time.perf_counter() - t0) * 1000)
+        styled = self.smoother(content, styled)
         out = rgb01_to_bgr(styled)
         if (pw, ph) != (w, h):
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
         if strength < 1.0:
             out = cv2.addWeighted(bgr, 1.0 - strength, out, strength, 0)
-        return out
+        return out, (pw, ph)
