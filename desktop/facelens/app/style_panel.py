@@ -15,7 +15,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -101,6 +101,9 @@ class StylePanel(QWidget):
         self._failed.connect(lambda text: self.status.setText(text))
         self._done.connect(lambda cb, res: cb(res))
         self.setAcceptDrops(True)
+        app = QCoreApplication.instance()
+        if app is not None:  # embedded panels get no closeEvent: finish recordings on quit
+            app.aboutToQuit.connect(self.shutdown)
         self._build()
         self._load_gallery()
 
