@@ -186,3 +186,24 @@ def test_auto_renderer_reports_the_size_it_used(library: StyleLibrary) -> None:
     photo = real_photo(640, 480)
     out, size = StyleRenderer(library.builtin(1), process_size=AUTO).render_at(photo)
     assert out.shape == photo.shape and size[0] <= 320 and size[1] <= 240
+
+
+def test_free_size_transform_matches_the_original_at_384(tmp_path: Path, monkeypatch) -> None:
+    import onnxruntime as ort
+
+    from facelens.style.models import TRANSFORM, builtin_model
+    from facelens.style.optimize import free_size_copy
+
+    monkeypatch.setenv("FACELENS_MODELS", str(tmp_path))
+    original = builtin_model(TRANSFORM)
+    freed = free_size_copy(original)
+    assert freed != original
+    a, b = (ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
+            for p in (original, freed))
+    names = [i.name for i in a.get_inputs()]
+    photo = cv2.cvtColor(real_photo(384, 384), cv2.COLOR_BGR2RGB).astype(np.float32) / 255
+    vector = np.random.default_rng(1).normal(0, 0.5, (1, 1, 1, 100)).astype(np.float32)
+    feed = {names[0]: photo[None], names[1]: vector}
+    assert np.abs(a.run(None, feed)[0] - b.run(None, feed)[0]).max() < 1e-4
+    feed[names[0]] = np.ascontiguousarray(photo[None, :240, :320])
+    assert b.run(None, feed)[0].shape == (1, 240, 320, 3)

@@ -37,14 +37,22 @@ _BUILD_LOCK = threading.Lock()
 def multistyle_model() -> Path:
     """The 26-style network, with its instance norms fused (same outputs, faster)."""
     with _BUILD_LOCK:
-        return _multistyle_model()
+        return _derived(MULTISTYLE)
+
+
+def transform_model() -> tuple[Path, bool]:
+    """The arbitrary-style transform, and True if it takes any height and width."""
+    with _BUILD_LOCK:
+        path = _derived(TRANSFORM)
+    return path, path != builtin_model(TRANSFORM)
 
 
 @functools.cache
-def _multistyle_model() -> Path:
-    from .optimize import optimized_copy
+def _derived(name: str) -> Path:
+    from .optimize import free_size_copy, optimized_copy
 
-    return optimized_copy(builtin_model(MULTISTYLE))
+    build = optimized_copy if name == MULTISTYLE else free_size_copy
+    return build(builtin_model(name))
 
 
 class SessionCache:

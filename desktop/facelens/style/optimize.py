@@ -1,11 +1,16 @@
-"""A faster, numerically identical copy of the 26-style network.
+"""Faster or freer copies of the built-in networks, checked against the originals.
 
-The exported ``multistyle26.onnx`` spells each conditional instance norm as eight small ops
+- The exported ``multistyle26.onnx`` spells each conditional instance norm as eight small ops
 (mean, subtract, square, mean, add eps, sqrt, divide, multiply) followed by the style's scale
 and shift. :func:`fuse_instance_norms` replaces each such chain with one
 ``InstanceNormalization`` whose scale and bias are the style-weighted vectors, which saves
-about 15 % of the time per frame on a CPU. The result is checked against the original before
-it is used; if anything differs, the original is used.
+about 15 % of the time per frame on a CPU.
+- ``arbitrary_transform.onnx`` is fully convolutional but was exported with its size fixed at
+  384x384: :func:`free_spatial_dims` frees height and width, so a frame is styled at its own
+  size and aspect ratio instead of being squeezed into a square (and small frames go faster).
+
+Each copy is built once into the models folder and checked against the original before it
+is used; if anything differs, the original is used.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -99,13 +105,43 @@ def _live_nodes(nodes: list[onnx.NodeProto], outputs: set[str]) -> list[onnx.Nod
     return live[::-1]
 
 
+def free_spatial_dims(model: onnx.ModelProto) -> bool:
+    """Make height and width of the first NHWC image input and the output free; True if done."""
+    graph = model.graph
+    tensors = [graph.input[0].type.tensor_type, graph.output[0].type.tensor_type]
+    if any(len(t.shape.dim) != 4 or t.shape.dim[3].dim_value != 3 for t in tensors):
+        return False
+    for t in tensors:
+        for dim, name in zip(t.shape.dim[1:3], ("height", "width"), strict=True):
+            dim.ClearField("dim_value")
+            dim.dim_param = name
+    del graph.value_info[:]  # stale fixed shapes; ONNX Runtime infers them again
+    return True
+
+
+def _sessions(*paths: Path) -> list[ort.InferenceSession]:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    return [ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"]) for p in paths]
+
+
+def _same_transform(original: Path, freed: Path) -> bool:
+    """Same output at 384x384, and a 4:3 frame comes back at its own size."""
+    rng = np.random.default_rng(7)
+    a, b = _sessions(original, freed)
+    names = [i.name for i in a.get_inputs()]
+    vector = rng.normal(0, 0.5, (1, 1, 1, 100)).astype(np.float32)
+    feed = {names[0]: rng.random((1, 384, 384, 3), dtype=np.float32), names[1]: vector}
+    if np.abs(a.run(None, feed)[0] - b.run(None, feed)[0]).max() > TOLERANCE:
+        return False
+    feed[names[0]] = rng.random((1, 120, 160, 3), dtype=np.float32)
+    return b.run(None, feed)[0].shape == (1, 120, 160, 3)
+
+
 def _same_outputs(original: Path, fused: Path) -> bool:
     rng = np.random.default_rng(7)
     image = rng.random((1, 3, 64, 96), dtype=np.float32)
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    a = ort.InferenceSession(str(original), opts, providers=["CPUExecutionProvider"])
-    b = ort.InferenceSession(str(fused), opts, providers=["CPUExecutionProvider"])
+    a, b = _sessions(original, fused)
     for weights in (np.eye(26, dtype=np.float32)[3], rng.dirichlet(np.ones(26)).astype(np.float32)):
         feed = {"image": image, "style_weights": weights}
         if np.abs(a.run(None, feed)[0] - b.run(None, feed)[0]).max() > TOLERANCE:
@@ -113,24 +149,35 @@ def _same_outputs(original: Path, fused: Path) -> bool:
     return True
 
 
-def optimized_copy(original: Path) -> Path:
-    """The fused copy of `original` (built once into the models folder), else `original`."""
+def _derived_copy(original: Path, tag: str, change: Callable[[onnx.ModelProto], bool],
+                  same: Callable[[Path, Path], bool]) -> Path:
+    """`original` changed by `change` and checked by `same`, cached; else `original`."""
     digest = hashlib.sha256(original.read_bytes()).hexdigest()[:12]
-    target = models_home() / "style" / f"{original.stem}-fused-{digest}.onnx"
+    target = models_home() / "style" / f"{original.stem}-{tag}-{digest}.onnx"
     if target.is_file():
         return target
     try:
         model = onnx.load(str(original))
-        if fuse_instance_norms(model) == 0:
+        if not change(model):
             return original
         onnx.checker.check_model(model)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
         onnx.save(model, str(tmp))
-        if not _same_outputs(original, tmp):
+        if not same(original, tmp):
             tmp.unlink(missing_ok=True)
             return original
         tmp.replace(target)
         return target
-    except (OSError, onnx.checker.ValidationError):
+    except Exception:  # a copy that cannot be built or run is never used; the original is
         return original
+
+
+def optimized_copy(original: Path) -> Path:
+    """The 26-style net with fused instance norms (built once), else `original`."""
+    return _derived_copy(original, "fused", lambda m: fuse_instance_norms(m) > 0, _same_outputs)
+
+
+def free_size_copy(original: Path) -> Path:
+    """The arbitrary-style transform with free height and width (built once), else `original`."""
+    return _derived_copy(original, "freesize", free_spatial_dims, _same_transform)

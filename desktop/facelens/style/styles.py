@@ -73,7 +73,6 @@ class PictureStyle(Style):
         self.vector = np.asarray(vector, dtype=np.float32).reshape(1, 1, 1, -1)
         self.name = name
         self._cache = cache
-        self._path = models.builtin_model(models.TRANSFORM)
 
     @staticmethod
     def predict(cache: SessionCache, picture_rgb: np.ndarray) -> np.ndarray:
@@ -89,11 +88,18 @@ class PictureStyle(Style):
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
-        size = models.TRANSFORM_SIZE
-        x = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
-        session = self._cache.get(self._path)
+        path, free_size = models.transform_model()
+        if free_size:  # styled at its own size and aspect ratio
+            x = pad_to_multiple(rgb)
+        else:  # the network as shipped: squeezed into 384x384 and back
+            size = models.TRANSFORM_SIZE
+            x = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+        session = self._cache.get(path)
         names = [i.name for i in session.get_inputs()]
-        out = session.run(None, {names[0]: x[None], names[1]: self.vector})[0][0]
+        out = session.run(None, {names[0]: np.ascontiguousarray(x[None]),
+                                 names[1]: self.vector})[0][0]
+        if free_size:
+            return np.ascontiguousarray(out[:h, :w])
         return cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
