@@ -1,10 +1,10 @@
 """Faster or freer copies of the built-in networks, checked against the originals.
 
-- The exported ``multistyle26.onnx`` spells each conditional instance norm as eight small ops
-(mean, subtract, square, mean, add eps, sqrt, divide, multiply) followed by the style's scale
-and shift. :func:`fuse_instance_norms` replaces each such chain with one
-``InstanceNormalization`` whose scale and bias are the style-weighted vectors, which saves
-about 15 % of the time per frame on a CPU.
+- The exported ``multistyle26.onnx`` spells each conditional instance norm as eight small
+  ops (mean, subtract, square, mean, add eps, sqrt, divide, multiply) followed by the style's
+  scale and shift. :func:`fuse_instance_norms` replaces each such chain with one
+  ``InstanceNormalization`` whose scale and bias are the style-weighted vectors, which saves
+  about 15 % of the time per frame on a CPU.
 - ``arbitrary_transform.onnx`` is fully convolutional but was exported with its size fixed at
   384x384: :func:`free_spatial_dims` frees height and width, so a frame is styled at its own
   size and aspect ratio instead of being squeezed into a square (and small frames go faster).
