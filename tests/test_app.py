@@ -331,3 +331,16 @@ def test_facelens_without_arguments_runs_the_app(qapp, tmp_path, videos, monkeyp
     assert run_app(args) == 0
     assert seen.get("faces") == ["Not recognised"]  # a fresh data folder: nobody enrolled
     assert seen["tabs"][:2] == ["People", "Verify"]
+
+
+def test_style_panel_gets_the_scene_labels():
+    from facelens.app.main_window import style_labels
+    from facelens.live.scene import PipelineStats, Scene, SceneFace
+
+    faces = (SceneFace(1, (10.0, 20.0, 110.0, 140.0), RECOGNISED, "Amy", 0.81),
+             SceneFace(2, (200.0, 20.0, 300.0, 140.0), NOT_RECOGNISED, None, 0.2))
+    scene = Scene(7, 0.0, 0.0, 640, 480, faces, np.zeros((480, 640, 3), np.uint8), None,
+                  PipelineStats())
+    labels = style_labels(scene)
+    assert [lab.text for lab in labels] == ["Amy 0.81", "Not recognised"]
+    assert labels[0].box == (10, 20, 110, 140) and labels[0].color != labels[1].color

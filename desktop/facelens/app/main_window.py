@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..errors import FaceLensError
 from ..gallery import Gallery, default_db_path
 from ..live.recognise import FaceCapture, LiveConfig
+from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
 from .enrol_files import EnrolFilesDialog
@@ -47,6 +48,17 @@ def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
     return LiveConfig(threshold=threshold, detect_scale=settings.detect_scale,
                       min_face=settings.min_face, recheck_frames=settings.recheck_frames,
                       detect_every=settings.detect_every)
+
+
+_LABEL_BGR = {RECOGNISED: (80, 220, 80), NOT_RECOGNISED: (60, 60, 230)}
+
+
+def style_labels(scene: Scene) -> list:
+    """The scene's face labels for the style panel to draw over styled video (if asked)."""
+    from ..style.overlay import Label
+
+    return [Label(tuple(int(v) for v in f.box), f.label, _LABEL_BGR.get(f.state, (0, 190, 255)))
+            for f in scene.faces]
 
 
 class MainWindow(QMainWindow):
@@ -286,7 +298,7 @@ class MainWindow(QMainWindow):
         self.verify.show_result(scene.verify)
         if self.style_panel is not None and self.tabs.currentWidget() is self.style_tab \
                 and scene.image is not None:
-            self.style_panel.submit_frame(scene.image)
+            self.style_panel.submit_frame(scene.image, style_labels(scene))
 
     # -- enrolment ---------------------------------------------------------------------------
     def enrol_from_live(self, track_id: int | None = None) -> None:
