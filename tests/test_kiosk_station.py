@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from facelens.attendance import AttendanceStore
+from facelens.kiosk.actions import ActionConfig, DoorAction
 from facelens.kiosk.audit import AuditLog
 from facelens.kiosk.config import KioskConfig
 from facelens.kiosk.policy import Status
@@ -123,14 +124,18 @@ def test_identify_grants_enrolled_once_per_cooldown(engine, gallery, faces_dev, 
 
 def test_held_print_is_refused_by_the_temporal_cue(engine, gallery, faces_dev, tmp_path,
                                                    door_url):
-    st = make_station(engine, gallery, tmp_path, door_url)
+    st = make_station(engine, gallery, tmp_path)
+    assert run(st, living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE))[-1].status == \
+        Status.GRANTED
+    wait_out(st)  # right after a granted person, the print must not inherit their frames
+    st.door = DoorAction(ActionConfig("http", door_url))  # door on from here
     # savage 2.jpg is a photo the anti-spoofing network itself scores live
     views = run(st, held_print(faces_dev, "john_savage", "2.jpg"))
     assert views[-1].status == Status.REFUSED and views[-1].text == "Not recognised"
     d = st.last_outcome.decision
     assert d.name == "john_savage" and d.antispoof < 0.2  # recognised, network fooled...
     assert d.temporal < st.config.temporal_threshold and "temporal" in d.reason  # ...not this
-    assert Door.posts == [] and st.attendance.entries() == []
+    assert Door.posts == [] and len(st.attendance.entries()) == 1  # the granted one only
     assert st.audit.recent()[0].reason == d.reason
 
 

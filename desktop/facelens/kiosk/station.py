@@ -122,8 +122,11 @@ class KioskStation:
             return Reading(face=True, face_px=height), box
         crop = self.engine.align(bgr, face.landmarks)
         spoof: SpoofReading = self.antispoof.read(bgr, box)
-        temporal = self.temporal.push(crop)
         name, sim = self._match(self.engine.embed([crop])[0])
+        prev = self.last_reading
+        if prev is None or not prev.face or prev.matched != name:
+            self.temporal.reset()  # the volume holds only frames of the current run
+        temporal = self.temporal.push(crop)
         return Reading(True, height, spoof.sharpness, spoof.sharp, name, sim, spoof.score,
                        temporal), box
 
@@ -162,6 +165,7 @@ class KioskStation:
     def _conclude(self, d: Decision, view: View, bgr: np.ndarray, box: np.ndarray | None,
                   now: float) -> View:
         cfg = self.config
+        self.temporal.reset()  # the next decision starts from new frames
         row = AuditRow(policy=cfg.policy, granted=d.granted, reason=d.reason,
                        claimed=self.claimed, matched=d.name, similarity=d.similarity,
                        threshold=self.threshold, antispoof=d.antispoof,

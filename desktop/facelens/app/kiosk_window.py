@@ -1,0 +1,293 @@
+"""The kiosk window: full screen, one message readable from two metres, PIN to leave.
+
+The networks run on a worker thread (:class:`KioskWorker`) that reads the newest camera
+frame, asks the :class:`~facelens.kiosk.station.KioskStation` what to show and sends the
+view here; this window only paints. When the camera goes away the kiosk shows
+"Out of order" and reopens it every few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..kiosk.pin import AdminPin
+from ..kiosk.policy import Status, View
+from ..kiosk.station import KioskStation
+
+BACKGROUND = {"neutral": "#1d2430", "amber": "#b26a00", "green": "#16803c", "red": "#b3261e",
+              "grey": "#4a4a4a"}
+RETRY_S = 3.0
+
+
+def to_pixmap(bgr: np.ndarray) -> QPixmap:
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    h, w = rgb.shape[:2]
+    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
+
+
+class KioskWorker(QObject):
+    """Camera -> station -> view, on its own thread; reopens a lost camera."""
+
+    view_ready = Signal(object, object)  # View, BGR frame (or None)
+
+    def __init__(self, station: KioskStation, source: str = "0"):
+        super().__init__()
+        self.station = station
+        self.source = source
+        self._running = True
+
+    @Slot()
+    def run(self) -> None:
+        from ..live.sources import FrameReader, SourceError, parse_source
+
+        while self._running:
+            events: list = []
+            try:
+                reader = FrameReader(parse_source(self.source), reconnect_tries=2,
+                                     on_event=events.append).start()
+            except SourceError as exc:
+                self.view_ready.emit(self.station.camera_lost(str(exc)), None)
+                time.sleep(RETRY_S)
+                continue
+            last = -1
+            while self._running and not reader.finished.is_set():
+                frame = reader.latest(last, timeout=0.5)
+                if frame is None:
+                    continue
+                last = frame.frame_id
+                self.view_ready.emit(self.station.process(frame.image), frame.image)
+            reader.stop()
+            if self._running:
+                why = events[-1].message if events else f"camera {self.source} stopped"
+                self.view_ready.emit(self.station.camera_lost(f"{why}; retrying"), None)
+                time.sleep(RETRY_S)
+
+    def stop(self) -> None:
+        self._running = False
+
+
+class PinDialog(QDialog):
+    """Ask for the admin PIN; a wrong PIN (or one during the delay) does not unlock."""
+
+    def __init__(self, pin: AdminPin, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.pin = pin
+        self.setWindowTitle("Admin")
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setPlaceholderText("Admin PIN")
+        self.message = QLabel("Enter the admin PIN")
+        ok = QPushButton("Unlock")
+        ok.clicked.connect(self.try_pin)
+        self.edit.returnPressed.connect(self.try_pin)
+        lay = QVBoxLayout(self)
+        for w in (self.message, self.edit, ok):
+            lay.addWidget(w)
+
+    def try_pin(self) -> bool:
+        if not self.pin.is_set():
+            self.message.setText("No admin PIN set: run `facelens kiosk set-pin`")
+            return False
+        result = self.pin.check(self.edit.text())
+        self.edit.clear()
+        if result.ok:
+            self.accept()
+            return True
+        self.message.setText(result.message)
+        return False
+
+
+class KioskWindow(QWidget):
+    """Full-screen status, camera preview, claim entry (verify) and the admin view."""
+
+    def __init__(self, station: KioskStation, pin: AdminPin, locked: bool = True):
+        super().__init__()
+        self.station = station
+        self.pin = pin
+        self.unlocked = not locked  # locked: closing needs the admin PIN
+        self.setWindowTitle("FaceLens kiosk")
+        self.status = QLabel("Look at the camera")
+        self.status.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status.setWordWrap(True)
+        self.status.setFont(QFont("Sans", 64, QFont.Weight.Bold))
+        self.detail = QLabel("")
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail.setFont(QFont("Sans", 20))
+        self.preview = QLabel()
+        self.preview.setFixedSize(480, 360)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setStyleSheet("background:#000; border:2px solid #ffffff55;")
+        self.claim = QLineEdit()
+        self.claim.setPlaceholderText("Scan your badge or type your ID, then Enter")
+        self.claim.setFont(QFont("Sans", 22))
+        self.claim.returnPressed.connect(self._claim)
+        self.claim.setVisible(station.config.policy == "verify")
+        self.admin = QLabel()  # scores and thresholds, shown after the PIN
+        self.admin.setFont(QFont("Monospace", 12))
+        self.admin.setVisible(False)
+        self.footer = QLabel(self._footer_text())
+        self.footer.setFont(QFont("Sans", 12))
+        admin_button = QPushButton("Admin")
+        admin_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        admin_button.clicked.connect(self.ask_pin)
+
+        side = QVBoxLayout()
+        side.addWidget(self.preview)
+        side.addWidget(self.admin)
+        side.addStretch(1)
+        main = QVBoxLayout()
+        main.addStretch(1)
+        main.addWidget(self.status)
+        main.addWidget(self.detail)
+        main.addStretch(1)
+        main.addWidget(self.claim)
+        top = QHBoxLayout()
+        top.addLayout(main, 3)
+        top.addLayout(side, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.footer, 1)
+        bottom.addWidget(admin_button)
+        outer = QVBoxLayout(self)
+        outer.addLayout(top, 1)
+        outer.addLayout(bottom)
+        self.show_view(station.view, None)
+
+    def _footer_text(self) -> str:
+        s, c = self.station, self.station.config
+        return (f"Policy: {c.policy}  ·  model {s.engine.model_id} on {s.engine.provider}  ·  "
+                f"door action: {c.action_kind}  ·  audit on")
+
+    # -- painting ---------------------------------------------------------------------------
+
+    @Slot(object, object)
+    def show_view(self, view: View, frame: np.ndarray | None) -> None:
+        colour = BACKGROUND[view.colour]
+        self.setStyleSheet(f"KioskWindow {{ background:{colour}; }} QLabel {{ color:white; }}")
+        self.status.setText(view.text)
+        detail = view.detail if view.status in (Status.OUT_OF_ORDER,) else ""
+        if self.station.fault:
+            detail = f"⚠ {self.station.fault}"
+        self.detail.setText(detail)
+        if frame is not None:
+            self.preview.setPixmap(to_pixmap(frame).scaled(
+                self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+        if self.admin.isVisible():
+            self.admin.setText(self.admin_text())
+
+    def admin_text(self) -> str:
+        """Both liveness scores, the similarity, and their thresholds (admin view)."""
+        s, c, r = self.station, self.station.config, self.station.last_reading
+
+        def fmt(x, spec=".3f"):
+            return "-" if x is None else format(x, spec)
+
+        lines = ["ADMIN VIEW",
+                 f"similarity   {fmt(r and r.similarity)}  (threshold {s.threshold:.3f})",
+                 f"anti-spoof   {fmt(r and r.antispoof)}  (live below {c.antispoof_threshold})",
+                 f"sharpness    {fmt(r and r.sharpness, 'd')}  (needs > {c.min_sharpness})",
+                 f"temporal 3D  {fmt(r and r.temporal, '.4f')}  "
+                 f"(live above {c.temporal_threshold})"]
+        out = s.last_outcome
+        if out is not None:
+            lines.append(f"last: {'GRANTED' if out.granted else 'refused'} "
+                         f"{out.decision.name or ''} ({out.decision.reason})")
+        if s.fault:
+            lines.append(f"fault: {s.fault}")
+        return "\n".join(lines)
+
+    # -- input ------------------------------------------------------------------------------
+
+    def _claim(self) -> None:
+        name = self.station.claim(self.claim.text())
+        self.claim.clear()
+        self.detail.setText(f"Checking {name}: look at the camera" if name else "")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt naming)
+        if event.key() == Qt.Key.Key_Escape:
+            self.ask_pin()
+            return
+        super().keyPressEvent(event)
+
+    def ask_pin(self) -> bool:
+        dialog = PinDialog(self.pin, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.unlock()
+            return True
+        return False
+
+    def unlock(self) -> None:
+        """After the right PIN: show the admin view; Escape again or close leaves."""
+        self.unlocked = True
+        self.admin.setVisible(True)
+        self.admin.setText(self.admin_text())
+        self.audit_view().show()
+
+    def audit_view(self) -> QTextEdit:
+        view = QTextEdit()
+        view.setReadOnly(True)
+        view.setWindowTitle("Kiosk audit (latest 30)")
+        rows = self.station.audit.recent(30)
+        view.setPlainText("\n".join(
+            f"{r.seq:5d} {r.ts[:19]} {'GRANTED' if r.granted else 'refused'} "
+            f"{r.matched or '-'} sim={r.similarity} as={r.antispoof} t={r.temporal} {r.reason}"
+            for r in rows))
+        view.resize(900, 400)
+        self._audit = view
+        return view
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self.unlocked or self.ask_pin():
+            event.accept()
+        else:
+            event.ignore()
+
+
+def run_kiosk(args: argparse.Namespace) -> int:
+    """``facelens kiosk``: open the station from the data folder and run full screen."""
+    from ..kiosk.factory import open_station
+    from ..paths import data_home
+
+    home = data_home(args.home)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    station = open_station(home)
+    if args.policy:
+        station.config.policy = args.policy
+        station.policy.policy = args.policy
+    window = KioskWindow(station, AdminPin(home))
+    worker = KioskWorker(station, args.camera or getattr(args, "source", None) or "0")
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.view_ready.connect(window.show_view)
+    app.aboutToQuit.connect(worker.stop)
+    thread.start()
+    if args.windowed:
+        window.resize(1280, 720)
+        window.show()
+    else:
+        window.showFullScreen()
+    QTimer.singleShot(0, window.claim.setFocus)
+    code = app.exec()
+    worker.stop()
+    thread.quit()
+    thread.wait(3000)
+    return code
