@@ -65,8 +65,12 @@ class DayBars(QWidget):
             if len(self.days) <= 14 or i % max(1, len(self.days) // 7) == 0:
                 p.drawText(QRectF(x - slot / 2, bottom + 2, slot, 20),
                            Qt.AlignmentFlag.AlignHCenter, day[5:])
-        p.drawText(QRectF(left, 2, self.width() - left - 10, 18), Qt.AlignmentFlag.AlignRight,
-                   "■ people present   ■ unknown faces")
+        x = self.width() - 270
+        for label, colour in (("people present", "#16803c"), ("unknown faces", "#9e9e9e")):
+            p.fillRect(QRectF(x, 6, 10, 10), QColor(colour))
+            p.setPen(QColor("#444"))
+            p.drawText(int(x) + 14, 16, label)
+            x += 130
 
 
 class AttendanceView(QWidget):

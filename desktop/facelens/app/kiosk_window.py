@@ -134,7 +134,7 @@ class KioskWindow(QWidget):
         self.preview = QLabel()
         self.preview.setFixedSize(480, 360)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setStyleSheet("background:#000; border:2px solid #ffffff55;")
+        self.preview.setStyleSheet("background:#000; border:2px solid #9e9e9e;")
         self.claim = QLineEdit()
         self.claim.setPlaceholderText("Scan your badge or type your ID, then Enter")
         self.claim.setFont(QFont("Sans", 22))
