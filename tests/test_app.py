@@ -301,34 +301,50 @@ def test_people_manager_search_rename_remove_export_import(make_window, tmp_path
                         for i in range(window.verify.person.count())]
 
 
-def test_facelens_without_arguments_runs_the_app(qapp, tmp_path, videos, monkeypatch):
-    """`facelens --source VIDEO` through run_app: it loads the engine itself and shows faces."""
-    import argparse
-    import time
+_RUN_APP = """
+import argparse, json, sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from facelens.app.main import run_app
+from facelens.app.main_window import MainWindow
 
-    from PySide6.QtCore import QTimer
+app = QApplication(sys.argv[:1])
+seen = {}
+deadline = time.monotonic() + 90
 
-    from facelens.app.main import run_app
-
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-    seen = {}
-    deadline = time.monotonic() + 90
-
-    def poll():
-        windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
-        scene = windows[0].video.scene if windows else None
-        if (scene is not None and scene.faces) or time.monotonic() > deadline:
-            if windows:
-                seen["faces"] = [f.label for f in scene.faces] if scene else []
-                seen["tabs"] = [windows[0].tabs.tabText(i) for i in range(windows[0].tabs.count())]
-                windows[0].close()
-            qapp.quit()
-            return
-        QTimer.singleShot(200, poll)
-
+def poll():
+    windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow)]
+    scene = windows[0].video.scene if windows else None
+    if (scene is not None and scene.faces) or time.monotonic() > deadline:
+        if windows:
+            seen["faces"] = [f.label for f in scene.faces] if scene else []
+            seen["tabs"] = [windows[0].tabs.tabText(i) for i in range(windows[0].tabs.count())]
+            windows[0].close()
+        app.quit()
+        return
     QTimer.singleShot(200, poll)
-    args = argparse.Namespace(home=str(tmp_path / "home"), source=str(videos["amy"].path))
-    assert run_app(args) == 0
+
+QTimer.singleShot(200, poll)
+code = run_app(argparse.Namespace(home=sys.argv[1], source=sys.argv[2]))
+print(json.dumps({"code": code, **seen}))
+"""
+
+
+def test_facelens_without_arguments_runs_the_app(tmp_path, videos):
+    """`facelens --source VIDEO` through run_app, in its own process (an application that has
+    quit cannot be reused by later tests): it loads the engine itself and shows faces."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", _RUN_APP, str(tmp_path / "home"),
+                           str(videos["amy"].path)], capture_output=True, text=True,
+                          env=env, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["code"] == 0
     assert seen.get("faces") == ["Not recognised"]  # a fresh data folder: nobody enrolled
     assert seen["tabs"][:2] == ["People", "Verify"]
 
