@@ -11,6 +11,7 @@ import getpass
 import sys
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 
 from ..cli import emit
 from ..errors import FaceLensError
@@ -147,6 +148,26 @@ def _f(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from ..engine.recognizer import FaceEngine
+    from ..settings import Settings
+    from .calibrate import calibrate
+
+    settings = Settings.load(data_home(args.home))
+    engine = FaceEngine.load(settings.model_pack, settings.provider)
+    cal = calibrate(engine, args.people, args.per_person)
+    threshold = KioskConfig.load(data_home(args.home)).temporal_threshold
+    obj = {"prints": len(cal.prints), "print_max": round(cal.print_max, 4),
+           "stand_ins": len(cal.stand_ins), "stand_in_min": round(cal.stand_in_min, 4),
+           "threshold": threshold,
+           "separated": cal.print_max < threshold < cal.stand_in_min}
+    emit(args, obj, f"{obj['prints']} hand-held prints: temporal score <= {obj['print_max']}\n"
+                    f"{obj['stand_ins']} photo sequences (living-face stand-in): "
+                    f">= {obj['stand_in_min']}\nthreshold {threshold}: "
+                    f"{'separates them' if obj['separated'] else 'does NOT separate them'}")
+    return 0
+
+
 # -- attendance -------------------------------------------------------------------------------
 
 
@@ -221,6 +242,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", nargs="?")
     admin("set-passphrase", "encrypt audit thumbnails with a passphrase (AES-GCM)",
           cmd_passphrase)
+    p = admin("calibrate-liveness", "temporal cue on prints vs photo sequences of a folder",
+              cmd_calibrate)
+    p.add_argument("people", type=Path, help="folder of <person>/<photos> folders")
+    p.add_argument("--per-person", type=int, default=3)
     p = admin("audit", "list the latest decisions", cmd_audit)
     p.add_argument("--limit", type=int, default=50)
 

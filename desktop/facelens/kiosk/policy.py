@@ -74,7 +74,7 @@ class DecisionPolicy:
     frames: int = 5
     min_face_px: float = 80.0
     antispoof_threshold: float = 0.2
-    temporal_threshold: float = 0.02
+    temporal_threshold: float = 0.025
     hold_s: float = 3.0
     max_wait_frames: int = 40  # a matched run that never gets a temporal score is refused
     _run: list[Reading] = field(default_factory=list)
@@ -146,8 +146,10 @@ class DecisionPolicy:
             if len(self._run) >= self.max_wait_frames:
                 return decision(False, "liveness: no temporal score")
             return None
-        if spoof is None or spoof >= self.antispoof_threshold:
-            return decision(False, f"liveness: anti-spoofing score {spoof} "
+        if spoof is None:
+            return decision(False, "liveness: no anti-spoofing score (face too blurred)")
+        if spoof >= self.antispoof_threshold:
+            return decision(False, f"liveness: anti-spoofing score {spoof:.3f} "
                                    f">= {self.antispoof_threshold}")
         if last.temporal <= self.temporal_threshold:
             return decision(False, f"liveness: temporal cue {last.temporal:.4f} "

@@ -10,10 +10,10 @@ with a bank of two spatio-temporal kernels: a 2D Gaussian across height and widt
 not a rigid move of the whole face: blinks, expression, skin and lighting on a 3D face. A
 photo moved in front of the camera stays near zero.
 
-The score is the summed squared response of both kernels inside the inner face, per frame,
-averaged over the upper half of the frames (blinks are short); frames are normalised to
-zero mean and unit variance inside that region first, so the score has no unit and ignores
-global brightness.
+The score is the summed squared response of both kernels in an ellipse over the inner face,
+per frame, averaged over the higher half of the frames (blinks are short); frames are
+normalised to zero mean and unit variance in the inner face first, so the score has no
+unit and ignores global brightness.
 """
 
 from __future__ import annotations
@@ -26,9 +26,13 @@ from scipy import ndimage
 
 SIZE = 112
 GRID = 56  # registered crops are halved before the 3D convolution (4x fewer voxels)
-# Inner face of the ArcFace 112x112 template (brows to chin, cheek to cheek), on the grid.
+# Inner face of the ArcFace 112x112 template (brows to chin, cheek to cheek), on the grid:
+# the bounding box (for normalising) and an ellipse inside it (for the energy), which leaves
+# out the corners where background or a print's edge can show.
 MASK_Y = slice(14, 52)
 MASK_X = slice(9, 47)
+_yy, _xx = np.mgrid[MASK_Y, MASK_X]
+ELLIPSE = ((_xx - 28) / 17.0) ** 2 + ((_yy - 34) / 19.0) ** 2 <= 1.0
 SIGMA = 1.0  # spatial Gaussian of the kernels, grid pixels (2 px of the 112x112 crop)
 
 
@@ -87,7 +91,7 @@ def frame_energies(vol: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
     for kernel in spatiotemporal_kernels(sigma):
         resp = ndimage.convolve(vol, kernel, mode="nearest")
         inner = resp[1:-1, MASK_Y, MASK_X]  # depth: only where the 3-deep kernels fit
-        energy += (inner**2).mean(axis=(1, 2))
+        energy += (inner[:, ELLIPSE] ** 2).mean(axis=1)
     return energy
 
 

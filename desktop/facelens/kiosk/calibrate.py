@@ -1,0 +1,57 @@
+"""Measure the temporal cue on print attacks and photo sequences made from a photo folder.
+
+``people/<name>/*`` photos (as in ../shared/faces-dev): for every person and a few photos,
+one hand-held print video of one photo and one sequence of their different photos (the
+stand-in for a living face). Reproduces the figures behind ``TEMPORAL_THRESHOLD``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..images import load_image
+from . import sequences
+from .temporal import temporal_score
+
+
+@dataclass(frozen=True)
+class Calibration:
+    prints: list[tuple[str, float]]
+    stand_ins: list[tuple[str, float]]
+
+    @property
+    def print_max(self) -> float:
+        return max(s for _, s in self.prints)
+
+    @property
+    def stand_in_min(self) -> float:
+        return min(s for _, s in self.stand_ins)
+
+
+def _crops(engine, frames: list[np.ndarray]) -> list[np.ndarray]:
+    out = []
+    for f in frames:
+        faces = engine.detect(f, min_face=60)
+        if faces:
+            face = max(faces, key=lambda x: x.box[2] - x.box[0])
+            out.append(engine.align(f, face.landmarks))
+    return out
+
+
+def calibrate(engine, people: Path, per_person: int = 3, frames: int = 8) -> Calibration:
+    """Temporal scores of prints and photo sequences (seeds 10+k and 20+k, k < per_person)."""
+    prints, stand_ins = [], []
+    for folder in sorted(p for p in Path(people).iterdir() if p.is_dir()):
+        photos = [load_image(p) for p in sorted(folder.iterdir()) if p.is_file()]
+        for k in range(per_person):
+            held = _crops(engine, sequences.print_attack(photos[k % len(photos)], frames, 10 + k))
+            rolled = photos[k:] + photos[:k]
+            alive = _crops(engine, sequences.photo_sequence(rolled, frames, 20 + k))
+            if len(held) >= 3:
+                prints.append((folder.name, temporal_score(held)))
+            if len(alive) >= 3:
+                stand_ins.append((folder.name, temporal_score(alive)))
+    return Calibration(prints, stand_ins)
