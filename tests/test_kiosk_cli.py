@@ -64,3 +64,8 @@ def test_attendance_export_and_report(tmp_path, capsys):
     assert main(["--home", str(tmp_path), "attendance", "report", "--json"]) == 0
     lines = _json_lines(capsys)
     assert lines[0]["person"] == "amy" and lines[1] == {"day": "2026-04-01", "unknown_faces": 1}
+
+
+def test_kiosk_will_not_start_without_a_pin(tmp_path, capsys):
+    assert main(["--home", str(tmp_path), "kiosk", "--windowed"]) == 2
+    assert "set-pin" in capsys.readouterr().err

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..kiosk.pin import AdminPin
+from ..kiosk.pin import AdminPin, PinError
 from ..kiosk.policy import Status, View
 from ..kiosk.station import KioskStation
 
@@ -267,12 +267,15 @@ def run_kiosk(args: argparse.Namespace) -> int:
     from ..paths import data_home
 
     home = data_home(args.home)
+    pin = AdminPin(home)
+    if not pin.is_set():  # without a PIN nobody could leave the kiosk
+        raise PinError("set an admin PIN first: facelens kiosk set-pin")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     station = open_station(home)
     if args.policy:
         station.config.policy = args.policy
         station.policy.policy = args.policy
-    window = KioskWindow(station, AdminPin(home))
+    window = KioskWindow(station, pin)
     worker = KioskWorker(station, args.camera or getattr(args, "source", None) or "0")
     thread = QThread()
     worker.moveToThread(thread)
