@@ -69,3 +69,25 @@ def test_attendance_export_and_report(tmp_path, capsys):
 def test_kiosk_will_not_start_without_a_pin(tmp_path, capsys):
     assert main(["--home", str(tmp_path), "kiosk", "--windowed"]) == 2
     assert "set-pin" in capsys.readouterr().err
+
+
+def test_set_passphrase_then_wrong_one_is_refused(tmp_path, monkeypatch, capsys):
+    import io
+
+    import pytest
+
+    from facelens.kiosk.config import KioskConfig
+    from facelens.kiosk.crypto import CryptoError
+    from facelens.kiosk.factory import sealer_for
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    assert main(["--home", str(tmp_path), "kiosk", "set-passphrase"]) == 0
+    cfg = KioskConfig.load(tmp_path)
+    assert cfg.encryption_salt and "a long passphrase" not in (tmp_path / "kiosk.json").read_text()
+    sealer = sealer_for(cfg, "a long passphrase")
+    assert sealer.open(sealer.seal(b"thumb")) == b"thumb"
+    with pytest.raises(CryptoError):
+        sealer_for(cfg, "guess")
+    monkeypatch.delenv("FACELENS_PASSPHRASE", raising=False)
+    with pytest.raises(CryptoError, match="FACELENS_PASSPHRASE"):
+        sealer_for(cfg, None)
