@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..durable_db import open_log_db
 from ..errors import FaceLensError
 
 SCHEMA = """
@@ -76,12 +77,7 @@ class AttendanceStore:
         self._wall = wallclock
         self._last: dict[str, float] = {}  # person -> monotonic time of the last entry
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000,
-                                        isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.executescript(SCHEMA)
+            self.conn = open_log_db(self.path, SCHEMA, busy_timeout_ms)
         except sqlite3.Error as exc:
             raise AttendanceFault(f"attendance database {self.path}: {exc}") from exc
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
+from ..durable_db import open_log_db
 from ..errors import FaceLensError
 
 SCHEMA = """
@@ -68,11 +69,7 @@ class AuditLog:
         self.path = Path(path)
         self.sealer = sealer
         try:
-            self.conn = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000,
-                                        isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.executescript(SCHEMA)
+            self.conn = open_log_db(self.path, SCHEMA, busy_timeout_ms)
         except sqlite3.Error as exc:
             raise AuditFault(f"audit log {self.path}: {exc}") from exc
 
