@@ -12,7 +12,7 @@ import pytest
 from facelens.kiosk.actions import ActionConfig, DoorAction
 from facelens.kiosk.audit import AuditLog, AuditRow
 from facelens.kiosk.config import KioskConfig, KioskConfigError
-from facelens.kiosk.crypto import CryptoError, Sealer, new_salt
+from facelens.crypto import CryptoError, Sealer, new_salt
 from facelens.kiosk.pin import AdminPin, PinError, delay_after
 from facelens.kiosk.policy import DecisionPolicy, Reading, Status
 

@@ -1,7 +1,7 @@
 """The kiosk's audit log: one row per decision, in SQLite (WAL), ordered by a monotonic seq.
 
 Thumbnails are off by default (privacy); when on, they are stored as JPEG, sealed with
-:class:`~facelens.kiosk.crypto.Sealer` if a passphrase is configured.
+:class:`~facelens.crypto.Sealer` if a passphrase is configured.
 """
 
 from __future__ import annotations

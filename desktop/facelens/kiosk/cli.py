@@ -17,7 +17,7 @@ from ..cli import emit
 from ..errors import FaceLensError
 from ..paths import data_home
 from .config import KioskConfig
-from .crypto import Sealer, new_salt
+from ..crypto import Sealer, new_salt
 from .factory import AUDIT_DB, attendance_store
 from .pin import AdminPin, PinError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..attendance import AttendanceStore
 from .audit import AuditLog
 from .config import KioskConfig
-from .crypto import CryptoError, Sealer
+from ..crypto import CryptoError, Sealer
 from .station import KioskStation
 
 AUDIT_DB = "kiosk_audit.db"

@@ -14,11 +14,14 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..errors import FaceLensError
+from .errors import FaceLensError
 
 MAGIC = b"FLE1"
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+SCRYPT_LIMITS = {"n": 2**20, "r": 32, "p": 16}  # refuse parameters read from a file beyond these
 CHECK_TOKEN = b"facelens passphrase check"
+OVERHEAD = len(MAGIC) + 12 + 16  # a sealed blob is this much longer than its plaintext
+PASSPHRASE_ENV = "FACELENS_PASSPHRASE"  # where the app and the commands look for the passphrase
 
 
 class CryptoError(FaceLensError):
@@ -29,18 +32,30 @@ def new_salt() -> bytes:
     return secrets.token_bytes(16)
 
 
-def derive_key(passphrase: str, salt: bytes) -> bytes:
-    """A 32-byte key from a passphrase (scrypt, n=2^15, r=8, p=1)."""
+def derive_key(passphrase: str, salt: bytes, params: dict | None = None) -> bytes:
+    """A 32-byte key from a passphrase (scrypt; default n=2^15, r=8, p=1)."""
     if not passphrase:
         raise CryptoError("an empty passphrase cannot protect anything")
-    return hashlib.scrypt(passphrase.encode(), salt=salt, dklen=32, maxmem=64 * 2**20, **SCRYPT)
+    params = {**SCRYPT, **(params or {})}
+    n, r, p = (int(params[k]) for k in ("n", "r", "p"))
+    if not (1 < n <= SCRYPT_LIMITS["n"] and n & (n - 1) == 0 and 0 < r <= SCRYPT_LIMITS["r"]
+            and 0 < p <= SCRYPT_LIMITS["p"]):
+        raise CryptoError(f"unsupported scrypt parameters n={n}, r={r}, p={p}")
+    return hashlib.scrypt(passphrase.encode(), salt=salt, n=n, r=r, p=p, dklen=32,
+                          maxmem=256 * n * r + 2**20)
 
 
 class Sealer:
-    """Encrypt and decrypt blobs with one key; `aad` binds a blob to its place (e.g. a row id)."""
+    """Encrypt and decrypt blobs with one key; `aad` binds a blob to its place (e.g. a row id).
 
-    def __init__(self, passphrase: str, salt: bytes):
-        self._aead = AESGCM(derive_key(passphrase, salt))
+    `salt` and `params` (scrypt's n, r, p) are kept on the sealer so they can be stored
+    next to the data it seals.
+    """
+
+    def __init__(self, passphrase: str, salt: bytes, params: dict | None = None):
+        self.salt = bytes(salt)
+        self.params = {**SCRYPT, **(params or {})}
+        self._aead = AESGCM(derive_key(passphrase, self.salt, self.params))
 
     def seal(self, data: bytes, aad: bytes = b"") -> bytes:
         nonce = secrets.token_bytes(12)
