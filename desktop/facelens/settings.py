@@ -22,6 +22,9 @@ class Settings:
     recheck_frames: int = 15  # a tracked face is re-embedded every this many processed frames
     detect_every: int = 2  # live detection runs on every n-th frame; tracks bridge the rest
     keep_thumbnails: bool = True
+    attendance_mode: bool = False  # log recognised people in the data folder's attendance.db
+    attendance_window_s: float = 300.0  # a person is logged at most once per this many seconds
+    attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
 
     @classmethod
     def load(cls, home: Path) -> Settings:

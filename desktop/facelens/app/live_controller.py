@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import queue
+import sqlite3
 import threading
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from ..attendance import AttendanceFault, AttendanceStore
 from ..live.pipeline import LivePipeline
 from ..live.recognise import FaceCapture, LiveConfig
-from ..live.scene import Scene
+from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceSpec
 
 
@@ -32,6 +37,7 @@ class LiveController(QObject):
         self.spec: SourceSpec | None = None
         self._lock = threading.Lock()
         self._latest: Scene | None = None
+        self.attendance: AttendanceLogger | None = None  # gets every scene when set
 
     @property
     def config(self) -> LiveConfig:
@@ -63,11 +69,106 @@ class LiveController(QObject):
         self.captured.emit(capture)
 
     def _on_scene(self, scene: Scene) -> None:
+        attendance = self.attendance
+        if attendance is not None:
+            attendance.submit(scene)
         with self._lock:
             pending = self._latest is not None
             self._latest = scene
         if not pending:
             self.sceneReady.emit()
+
+
+class AttendanceLogger(QObject):
+    """Logs the faces of every scene to the attendance store, on its own thread.
+
+    ``submit`` only queues (the pipeline's thread never waits on the disk). Recognised people
+    go to the store on every batch, which logs each at most once per its window; an unknown
+    face is counted once per track, when it has stayed unrecognised for ``unknown_after_s``.
+    A write that fails (database locked, disk full) is reported through ``fault`` and tried
+    again with the next scenes; nothing is lost while the person stays in view.
+    """
+
+    logged = Signal(object)  # Entry
+    counted = Signal()  # an unknown face was counted
+    fault = Signal(str)
+    recovered = Signal()
+
+    def __init__(self, open_store: Callable[[], AttendanceStore], unknown_after_s: float = 1.0,
+                 parent=None):
+        super().__init__(parent)
+        self.open_store = open_store
+        self.unknown_after_s = unknown_after_s
+        self.store: AttendanceStore | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=1000)
+        self._tracks: dict[int, list] = {}  # track id -> [first unknown time, last seen, done]
+        self._unknown_due = 0  # unknown faces counted but not yet written
+        self._faulty = False
+        self._thread = threading.Thread(target=self._run, name="facelens-attendance",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, scene: Scene) -> None:
+        """Queue a scene's faces (never blocks; when the queue is full the scene is dropped)."""
+        try:
+            self._queue.put_nowait((scene.captured, scene.faces))
+        except queue.Full:
+            pass
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Write what is queued, then stop; wait up to `timeout` seconds for that."""
+        self._queue.put(None)
+        if timeout:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            stop = None in batch
+            try:
+                self._log([b for b in batch if b is not None])
+            except (AttendanceFault, sqlite3.Error, OSError) as exc:
+                self._faulty = True
+                self.fault.emit(str(exc))
+                time.sleep(0.5)  # let a locked database go before trying again
+            else:
+                if self._faulty:
+                    self._faulty = False
+                    self.recovered.emit()
+        if self.store is not None:
+            self.store.close()
+
+    def _log(self, batch: list) -> None:
+        if not batch:
+            return
+        people: dict[str, float] = {}
+        for captured, faces in batch:
+            for face in faces:
+                track = self._tracks.setdefault(face.track_id, [None, captured, False])
+                track[1] = captured
+                if face.state == RECOGNISED:
+                    people[face.name] = max(face.similarity or 0.0, people.get(face.name, 0.0))
+                    track[2] = True  # a recognised track is never counted as unknown
+                elif face.state == NOT_RECOGNISED and not track[2]:
+                    track[0] = captured if track[0] is None else track[0]
+                    if captured - track[0] >= self.unknown_after_s:
+                        track[2] = True
+                        self._unknown_due += 1
+        newest = batch[-1][0]
+        self._tracks = {k: t for k, t in self._tracks.items() if newest - t[1] < 60.0}
+        if self.store is None:
+            self.store = self.open_store()
+        for name, similarity in people.items():
+            entry = self.store.log(name, similarity, source="app")
+            if entry is not None:
+                self.logged.emit(entry)
+        while self._unknown_due:
+            self.store.log(None, None, source="app")
+            self._unknown_due -= 1
+            self.counted.emit()
 
 
 class EngineLoader(QObject):

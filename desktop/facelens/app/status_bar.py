@@ -21,6 +21,13 @@ class LiveStatusBar(QStatusBar):
             self.fields[key] = label
             self.addPermanentWidget(label)
         self.set_source("no source")
+        self.attendance = QLabel("")  # shown while attendance mode is on
+        self.attendance.setObjectName("status_attendance")
+        self.fields["attendance"] = self.attendance
+        self.insertPermanentWidget(0, self.attendance)
+        self.attendance_counts = [0, 0]  # people logged, unknown faces counted (this session)
+        self.attendance_error = ""
+        self.set_attendance(False)
 
     def text(self, key: str) -> str:
         return self.fields[key].text()
@@ -41,3 +48,36 @@ class LiveStatusBar(QStatusBar):
         self.fields["processed_fps"].setText(
             f"Processed {s.processed_fps:.1f} FPS (detect {s.analysed_fps:.0f}/s)")
         self.fields["latency"].setText(f"Latency {scene.latency_ms:.0f} ms")
+
+    def set_attendance(self, on: bool) -> None:
+        """Show or hide the attendance indicator."""
+        self.attendance.setVisible(on)
+        if not on:
+            self.attendance_error = ""
+        self._paint_attendance()
+
+    def attendance_logged(self, entry=None) -> None:
+        """Count one entry (a person, or an unknown face when `entry` is None or nameless)."""
+        known = entry is not None and entry.person is not None
+        self.attendance_counts[0 if known else 1] += 1
+        if known:
+            self.showMessage(f"Attendance: {entry.person} logged at {entry.ts[11:19]}", 5000)
+        self._paint_attendance()
+
+    def attendance_fault(self, message: str) -> None:
+        """The log cannot be written now (red, with the reason); empty: it works again."""
+        self.attendance_error = message
+        if message:
+            self.showMessage(f"Attendance NOT recorded: {message}", 15000)
+        self._paint_attendance()
+
+    def _paint_attendance(self) -> None:
+        people, unknown = self.attendance_counts
+        if self.attendance_error:
+            self.attendance.setText("● Attendance: NOT RECORDING")
+            self.attendance.setStyleSheet("color: #b3261e; font-weight: bold;")
+            self.attendance.setToolTip(self.attendance_error)
+        else:
+            self.attendance.setText(f"● Attendance: {people} logged, {unknown} unknown")
+            self.attendance.setStyleSheet("color: #16803c;")
+            self.attendance.setToolTip("Attendance mode is on (Tools menu)")
