@@ -118,6 +118,8 @@ class PinDialog(QDialog):
 class KioskWindow(QWidget):
     """Full-screen status, camera preview, claim entry (verify) and the admin view."""
 
+    closed = Signal()  # the window was closed (after the admin PIN when locked)
+
     def __init__(self, station: KioskStation, pin: AdminPin, locked: bool = True):
         super().__init__()
         self.station = station
@@ -257,40 +259,71 @@ class KioskWindow(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.unlocked or self.ask_pin():
             event.accept()
+            self.closed.emit()
         else:
             event.ignore()
 
 
-def run_kiosk(args: argparse.Namespace) -> int:
-    """``facelens kiosk``: open the station from the data folder and run full screen."""
-    from ..kiosk.factory import open_station
-    from ..paths import data_home
-
-    home = data_home(args.home)
+def admin_pin(home) -> AdminPin:
+    """The kiosk's admin PIN; PinError when none is set (nobody could leave the kiosk)."""
     pin = AdminPin(home)
-    if not pin.is_set():  # without a PIN nobody could leave the kiosk
+    if not pin.is_set():
         raise PinError("set an admin PIN first: facelens kiosk set-pin")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    station = open_station(home)
-    if args.policy:
-        station.config.policy = args.policy
-        station.policy.policy = args.policy
+    return pin
+
+
+class KioskSession:
+    """A kiosk window and the worker thread that feeds it; ``stop()`` ends the worker."""
+
+    def __init__(self, window: KioskWindow, worker: KioskWorker, thread: QThread):
+        self.window, self.worker, self.thread = window, worker, thread
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.thread.quit()
+        self.thread.wait(int((RETRY_S + 1) * 1000))
+
+
+def start_kiosk(home, source: str = "0", policy: str | None = None,
+                engine=None) -> KioskSession:
+    """Open the station from the data folder `home` and start its worker on `source`.
+
+    The window is not shown yet. Raises PinError when no admin PIN is set, and the station's
+    own errors (settings, passphrase) as FaceLensError.
+    """
+    from ..kiosk.factory import open_station
+
+    pin = admin_pin(home)
+    station = open_station(home, engine=engine)
+    if policy:
+        station.config.policy = policy
+        station.policy.policy = policy
     window = KioskWindow(station, pin)
-    worker = KioskWorker(station, args.camera or getattr(args, "source", None) or "0")
+    worker = KioskWorker(station, source)
     thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     worker.view_ready.connect(window.show_view)
-    app.aboutToQuit.connect(worker.stop)
     thread.start()
+    return KioskSession(window, worker, thread)
+
+
+def run_kiosk(args: argparse.Namespace) -> int:
+    """``facelens kiosk``: open the station from the data folder and run full screen."""
+    from ..paths import data_home
+
+    home = data_home(args.home)
+    admin_pin(home)  # before any window: without a PIN nobody could leave the kiosk
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    session = start_kiosk(home, args.camera or getattr(args, "source", None) or "0",
+                          args.policy)
+    app.aboutToQuit.connect(session.worker.stop)
     if args.windowed:
-        window.resize(1280, 720)
-        window.show()
+        session.window.resize(1280, 720)
+        session.window.show()
     else:
-        window.showFullScreen()
-    QTimer.singleShot(0, window.claim.setFocus)
+        session.window.showFullScreen()
+    QTimer.singleShot(0, session.window.claim.setFocus)
     code = app.exec()
-    worker.stop()
-    thread.quit()
-    thread.wait(3000)
+    session.stop()
     return code
