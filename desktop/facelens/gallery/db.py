@@ -9,7 +9,10 @@ from pathlib import Path
 
 from ..errors import GalleryError
 
-SCHEMA_VERSION = 1  # PRAGMA user_version
+SCHEMA_VERSION = 2  # PRAGMA user_version this version reads up to
+CREATED_VERSION = 1  # what a new gallery gets: plain galleries stay readable by older FaceLens
+# New galleries are created at version 1. Version 2 (written by `upgrade`, when a gallery is
+# first encrypted) adds the `meta` table and lets `vector` hold a sealed (encrypted) template.
 APPLICATION_ID = 0x464C4753  # "FLGS": PRAGMA application_id marks a FaceLens gallery
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -31,6 +34,29 @@ CREATE TABLE templates (
     created   TEXT NOT NULL
 );
 CREATE INDEX templates_person ON templates(person_id, model_id, dim);
+"""
+
+UPGRADE_2 = """
+CREATE TABLE templates_v2 (
+    id        INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    model_id  TEXT NOT NULL,
+    dim       INTEGER NOT NULL CHECK (dim > 0),
+    vector    BLOB NOT NULL CHECK (length(vector) IN (4 * dim, 4 * dim + 32)),  -- or sealed
+    thumbnail BLOB,
+    source    TEXT,
+    created   TEXT NOT NULL
+);
+INSERT INTO templates_v2 SELECT id, person_id, model_id, dim, vector, thumbnail, source, created
+    FROM templates;
+DROP TABLE templates;
+ALTER TABLE templates_v2 RENAME TO templates;
+CREATE INDEX templates_person ON templates(person_id, model_id, dim);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+PRAGMA user_version = 2
 """
 
 
@@ -131,7 +157,21 @@ def _create_schema(conn: sqlite3.Connection) -> None:
             if statement.strip():
                 conn.execute(statement)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(f"PRAGMA user_version = {CREATED_VERSION}")
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a version 1 gallery to version 2; call inside `transaction` (all or nothing)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= 2:
+        return
+    for statement in UPGRADE_2.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def has_meta(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'meta'").fetchone() is not None
 
 
 @contextmanager

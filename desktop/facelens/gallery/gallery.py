@@ -3,6 +3,9 @@
 SQLite is the single source of truth; `TemplateIndex` (FAISS) is an in-memory cache of the
 templates made by the current model, rebuilt from SQLite on open and whenever another process
 has changed the file, and updated in place after this process's own writes.
+
+A gallery may be encrypted at rest (`encrypt`, `decrypt`; see `sealing`): its vectors and
+thumbnails are then stored sealed and decrypted on load into the FAISS cache.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..errors import GalleryError
-from . import db
+from . import db, sealing
 from .index import TemplateIndex
 from .names import clean_name
 from .records import Match, Person
@@ -43,8 +46,12 @@ class Gallery:
     `other_model_templates` counts them and `warnings` says so.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, model_id: str, dim: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, model_id: str, dim: int,
+                 codec: sealing.Codec | None = None,
+                 passphrase: sealing.Passphrase = None) -> None:
         self._conn: sqlite3.Connection | None = conn
+        self._codec = codec or sealing.Codec()
+        self._passphrase = passphrase  # to unlock again if another process re-keys the file
         self.path = path
         self.model_id = model_id
         self.dim = dim
@@ -58,15 +65,29 @@ class Gallery:
 
     @classmethod
     def open(cls, db_path: Path, model_id: str, dim: int, *,
-             busy_timeout_s: float = 5.0) -> Gallery:
-        """Open (or create) the gallery at `db_path` for embeddings of `model_id`, `dim` long."""
+             passphrase: sealing.Passphrase = None, busy_timeout_s: float = 5.0) -> Gallery:
+        """Open (or create) the gallery at `db_path` for embeddings of `model_id`, `dim` long.
+
+        `passphrase` (a string, or a function returning it, called only when needed) unlocks
+        an encrypted gallery; without it, or with a wrong one, an encrypted gallery raises
+        GalleryError and is left unchanged. It does not encrypt a gallery: see `encrypt`.
+        """
         if not model_id or not isinstance(model_id, str):
             raise GalleryError("model_id must be a non-empty string, e.g. 'lite/mobilefacenet-192'")
         if int(dim) <= 0:
             raise GalleryError(f"embedding size must be positive, not {dim}")
         path = Path(db_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        gallery = cls(db.connect(path, busy_timeout_s), path, model_id, int(dim))
+        conn = db.connect(path, busy_timeout_s)
+        try:
+            codec = sealing.unlock(_guarded(lambda: sealing.read_state(conn), path),
+                                   passphrase, path)
+            if codec.encrypted:
+                conn.execute("PRAGMA secure_delete = ON")  # freed space is zeroed
+        except BaseException:
+            conn.close()
+            raise
+        gallery = cls(conn, path, model_id, int(dim), codec, passphrase)
         with gallery._lock:
             gallery._guard(gallery._reload)
         return gallery
@@ -96,14 +117,17 @@ class Gallery:
             raise GalleryError(f"verify takes one embedding, got {len(query)}")
         threshold = _threshold(threshold)
         with self._lock:
+            self._guard(self._sync)
             person_id, stored_name = self._person(name)
             rows = self._guard(lambda: self._db.execute(
-                "SELECT vector FROM templates WHERE person_id = ? AND model_id = ? AND dim = ?",
-                (person_id, self.model_id, self.dim)).fetchall())
+                "SELECT id, vector FROM templates WHERE person_id = ? AND model_id = ? "
+                "AND dim = ?", (person_id, self.model_id, self.dim)).fetchall())
+            raw = [self._codec.open_vector(tid, person_id, self.model_id, self.dim, blob)
+                   for tid, blob in rows]
         if not rows:
             raise GalleryError(f"{stored_name!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
-        vectors = np.frombuffer(b"".join(r[0] for r in rows), "<f4").reshape(-1, self.dim)
+        vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
         if sim < threshold:
             return Match(None, sim, None)
@@ -112,16 +136,20 @@ class Gallery:
     def people(self) -> list[Person]:
         """Everyone enrolled, by name, with their first thumbnail."""
         with self._lock:
+            self._guard(self._sync)
             rows = self._guard(lambda: self._db.execute(
                 """SELECT p.id, p.name, p.created, p.updated,
                        (SELECT count(*) FROM templates t WHERE t.person_id = p.id
                            AND t.model_id = ? AND t.dim = ?),
+                       (SELECT t.id FROM templates t WHERE t.person_id = p.id
+                           AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1),
                        (SELECT t.thumbnail FROM templates t WHERE t.person_id = p.id
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
                    FROM people p ORDER BY p.name COLLATE NOCASE""",
                 (self.model_id, self.dim)).fetchall())
-        return [Person(pid, name, count, created, updated, thumb)
-                for pid, name, created, updated, count, thumb in rows]
+            return [Person(pid, name, count, created, updated,
+                           self._codec.open_thumbnail(tid, pid, thumb))
+                    for pid, name, created, updated, count, tid, thumb in rows]
 
     def count_templates(self) -> int:
         """Templates searched (made by this model); see `other_model_templates` for the rest."""
@@ -150,6 +178,7 @@ class Gallery:
         with self._lock:
             def write() -> tuple[int, str, list[int]]:
                 with db.transaction(self._db) as c:
+                    self._check_codec(c)
                     row = c.execute("SELECT id, name FROM people WHERE name = ?",
                                     (name,)).fetchone()
                     if row is None:
@@ -159,12 +188,17 @@ class Gallery:
                     else:
                         pid, stored = row
                         c.execute("UPDATE people SET updated = ? WHERE id = ?", (now, pid))
-                    ids = [c.execute(
-                        "INSERT INTO templates (person_id, model_id, dim, vector, thumbnail, "
-                        "source, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (pid, self.model_id, self.dim, vec.astype("<f4").tobytes(),
-                         None if thumb is None else bytes(thumb), src, now)).lastrowid
-                        for vec, thumb, src in zip(vectors, thumbnails, sources, strict=True)]
+                    first = _next_template_id(c)  # ids are known before sealing (AAD)
+                    ids = []
+                    for tid, vec, thumb, src in zip(range(first, first + n), vectors,
+                                                    thumbnails, sources, strict=True):
+                        c.execute(
+                            "INSERT INTO templates (id, person_id, model_id, dim, vector, "
+                            "thumbnail, source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (tid, pid, self.model_id, self.dim,
+                             self._codec.seal_vector(tid, pid, self.model_id, self.dim, vec),
+                             self._codec.seal_thumbnail(tid, pid, thumb), src, now))
+                        ids.append(tid)
                 return pid, stored, ids
 
             self._guard(self._sync)
@@ -235,10 +269,14 @@ class Gallery:
             part.unlink(missing_ok=True)
             raise GalleryError(f"cannot write the export {path}: {exc}") from exc
 
-    def import_(self, path: Path, merge: bool = True) -> int:
+    def import_(self, path: Path, merge: bool = True,
+                passphrase: sealing.Passphrase = None) -> int:
         """Load an export. merge=True adds its people and templates to this gallery (skipping
         templates already here); merge=False replaces the whole gallery with it.
 
+        An encrypted export needs its passphrase: `passphrase`, else the one this gallery was
+        opened with (enough when the export was made from this gallery). Imported templates
+        are stored the way this gallery stores them (sealed when it is encrypted).
         Returns the number of templates added. The export file is only read.
         """
         path = Path(path)
@@ -246,17 +284,22 @@ class Gallery:
             raise GalleryError(f"no gallery export at {path}")
         source = db.connect(path, busy_timeout_s=5.0, read_only=True)
         try:
+            state = _guarded(lambda: sealing.read_state(source), path)
+            codec = (self._codec if sealing.same_key(self._codec, state) else
+                     sealing.unlock(state, passphrase or self._passphrase, path))
             with self._lock:
-                added = self._guard(lambda: self._import_from(source, merge))
+                added = self._guard(lambda: self._import_from(source, codec, merge))
                 self._guard(self._reload)
         finally:
             source.close()
         return added
 
-    def _import_from(self, source: sqlite3.Connection, merge: bool) -> int:
+    def _import_from(self, source: sqlite3.Connection, codec: sealing.Codec,
+                     merge: bool) -> int:
         now = _now()
         added = 0
         with db.transaction(self._db) as c:
+            self._check_codec(c)
             if not merge:
                 c.execute("DELETE FROM people")  # cascades to templates
             ids: dict[int, int] = {}  # person id in the export -> here
@@ -269,19 +312,95 @@ class Gallery:
                                             "VALUES (?, ?, ?)", (name, created, now)).lastrowid
                 else:
                     ids[old_id] = row[0]
-            for row in source.execute(
-                    "SELECT person_id, model_id, dim, vector, thumbnail, source, created "
+            known: dict[int, set[tuple[str, bytes]]] = {}  # person -> (model, vector bytes)
+            tid = _next_template_id(c)
+            for old_tid, old_pid, model, dim, vector, thumb, src, created in source.execute(
+                    "SELECT id, person_id, model_id, dim, vector, thumbnail, source, created "
                     "FROM templates ORDER BY id"):
-                pid = ids[row[0]]
-                if merge and c.execute(
-                        "SELECT 1 FROM templates WHERE person_id = ? AND model_id = ? "
-                        "AND vector = ?", (pid, row[1], row[3])).fetchone():
-                    continue
-                c.execute("INSERT INTO templates (person_id, model_id, dim, vector, thumbnail, "
-                          "source, created) VALUES (?, ?, ?, ?, ?, ?, ?)", (pid, *row[1:]))
+                pid = ids[old_pid]
+                raw = codec.open_vector(old_tid, old_pid, model, dim, vector)
+                if merge:  # compare in clear: sealed blobs differ even for equal vectors
+                    if pid not in known:
+                        known[pid] = {(m, self._codec.open_vector(t, pid, m, d, v))
+                                      for t, m, d, v in c.execute(
+                                          "SELECT id, model_id, dim, vector FROM templates "
+                                          "WHERE person_id = ?", (pid,))}
+                    if (model, raw) in known[pid]:
+                        continue
+                    known[pid].add((model, raw))
+                thumb = codec.open_thumbnail(old_tid, old_pid, thumb)
+                c.execute("INSERT INTO templates (id, person_id, model_id, dim, vector, "
+                          "thumbnail, source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          (tid, pid, model, dim,
+                           self._codec.seal_vector(tid, pid, model, dim,
+                                                   np.frombuffer(raw, "<f4")),
+                           self._codec.seal_thumbnail(tid, pid, thumb), src, created))
                 c.execute("UPDATE people SET updated = ? WHERE id = ?", (now, pid))
+                tid += 1
                 added += 1
         return added
+
+    # -- encryption at rest ----------------------------------------------------------------
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether templates and thumbnails are stored sealed (AES-256-GCM)."""
+        return self._codec.encrypted
+
+    def encrypt(self, passphrase: str) -> int:
+        """Seal every template and thumbnail with a key made from `passphrase` (new salt).
+
+        On an encrypted gallery this changes the passphrase. One transaction: everything is
+        re-sealed or nothing is. Afterwards the file is rewritten (VACUUM) so that no
+        unencrypted copy is left in its free space. Returns the number of templates.
+        """
+        codec = sealing.new_codec(passphrase)
+        with self._lock:
+            self._db.execute("PRAGMA secure_delete = ON")
+            count = self._reseal(codec)
+            self._passphrase = passphrase
+            try:
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                self.warnings.append(f"the gallery is encrypted, but its file could not be "
+                                     f"compacted ({exc}): unencrypted leftovers may remain in "
+                                     "free space until FaceLens next compacts it")
+        return count
+
+    def decrypt(self) -> int:
+        """Store every template and thumbnail in clear again (the gallery must be unlocked).
+
+        One transaction; returns the number of templates (0 when it was not encrypted).
+        """
+        with self._lock:
+            if not self._codec.encrypted:
+                return 0
+            count = self._reseal(sealing.Codec())
+            self._passphrase = None
+            return count
+
+    def _reseal(self, new: sealing.Codec) -> int:
+        old = self._codec
+
+        def write() -> int:
+            with db.transaction(self._db) as c:
+                self._check_codec(c)
+                db.upgrade(c)
+                rows = c.execute("SELECT id, person_id, model_id, dim, vector, thumbnail "
+                                 "FROM templates").fetchall()
+                for tid, pid, model, dim, vector, thumb in rows:
+                    raw = np.frombuffer(old.open_vector(tid, pid, model, dim, vector), "<f4")
+                    c.execute("UPDATE templates SET vector = ?, thumbnail = ? WHERE id = ?",
+                              (new.seal_vector(tid, pid, model, dim, raw),
+                               new.seal_thumbnail(tid, pid, old.open_thumbnail(tid, pid, thumb)),
+                               tid))
+                sealing.write_state(c, new)
+            return len(rows)
+
+        count = self._guard(write)
+        self._codec = new
+        return count
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -313,18 +432,28 @@ class Gallery:
             raise db.translate(exc, self.path) from exc
 
     def _reload(self) -> None:
-        """Rebuild the index and name maps from SQLite."""
+        """Rebuild the index and name maps from SQLite (decrypting the vectors if sealed)."""
         c = self._db
-        self._data_version = c.execute("PRAGMA data_version").fetchone()[0]
-        self._names = dict(c.execute("SELECT id, name FROM people"))
+        data_version = c.execute("PRAGMA data_version").fetchone()[0]
+        state = sealing.read_state(c)
+        codec = self._codec
+        if not sealing.same_key(codec, state):  # another process (de/re-)encrypted the file
+            codec = sealing.unlock(state, self._passphrase, self.path)
+        names = dict(c.execute("SELECT id, name FROM people"))
         rows = c.execute("SELECT id, person_id, vector FROM templates "
                          "WHERE model_id = ? AND dim = ? ORDER BY id",
                          (self.model_id, self.dim)).fetchall()
-        self._owner = {tid: pid for tid, pid, _ in rows}
-        self._index = TemplateIndex(self.dim)
+        index = TemplateIndex(self.dim)
         if rows:
-            vectors = np.frombuffer(b"".join(r[2] for r in rows), "<f4").reshape(-1, self.dim)
-            self._index.add(np.array([r[0] for r in rows]), vectors)
+            raw = b"".join(codec.open_vector(tid, pid, self.model_id, self.dim, blob)
+                           for tid, pid, blob in rows)
+            index.add(np.array([r[0] for r in rows]),
+                      np.frombuffer(raw, "<f4").reshape(-1, self.dim))
+        if codec.encrypted and not self._codec.encrypted:
+            c.execute("PRAGMA secure_delete = ON")
+        self._codec, self._names, self._index = codec, names, index
+        self._owner = {tid: pid for tid, pid, _ in rows}
+        self._data_version = data_version
         self.other_model_templates = c.execute(
             "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
             (self.model_id, self.dim)).fetchone()[0]
@@ -333,6 +462,12 @@ class Gallery:
             self.warnings.append(
                 f"{self.other_model_templates} templates were made by another model than "
                 f"{self.model_id} and are not searched; enrol those people again to use them")
+
+    def _check_codec(self, c: sqlite3.Connection) -> None:
+        """Inside a write: refuse if another process changed the encryption since we looked."""
+        if not sealing.same_key(self._codec, sealing.read_state(c)):
+            raise GalleryError(f"another FaceLens process changed the encryption of the gallery "
+                               f"{self.path} meanwhile; nothing was written. Try again.")
 
     def _sync(self) -> None:
         """Reload if another connection (another process) has committed since we last looked."""
@@ -362,6 +497,18 @@ class Gallery:
         if (norms < 1e-6).any():
             raise GalleryError("an embedding is all zeros")
         return np.ascontiguousarray(arr / norms, dtype=np.float32)
+
+
+def _guarded(fn: Callable[[], T], path: Path) -> T:
+    try:
+        return fn()
+    except sqlite3.Error as exc:
+        raise db.translate(exc, path) from exc
+
+
+def _next_template_id(c: sqlite3.Connection) -> int:
+    """The id the next template gets (known before it is written, as sealing binds to it)."""
+    return c.execute("SELECT coalesce(max(id), 0) + 1 FROM templates").fetchone()[0]
 
 
 def _threshold(value: float) -> float:
