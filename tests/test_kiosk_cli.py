@@ -76,8 +76,8 @@ def test_set_passphrase_then_wrong_one_is_refused(tmp_path, monkeypatch, capsys)
 
     import pytest
 
-    from facelens.kiosk.config import KioskConfig
     from facelens.crypto import CryptoError
+    from facelens.kiosk.config import KioskConfig
     from facelens.kiosk.factory import sealer_for
 
     monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))

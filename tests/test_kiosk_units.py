@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import numpy as np
 import pytest
 
+from facelens.crypto import CryptoError, Sealer, new_salt
 from facelens.kiosk.actions import ActionConfig, DoorAction
 from facelens.kiosk.audit import AuditLog, AuditRow
 from facelens.kiosk.config import KioskConfig, KioskConfigError
-from facelens.crypto import CryptoError, Sealer, new_salt
 from facelens.kiosk.pin import AdminPin, PinError, delay_after
 from facelens.kiosk.policy import DecisionPolicy, Reading, Status
 

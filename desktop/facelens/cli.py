@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "facelens.engine_cli",
     "facelens.style.cli",
     "facelens.kiosk.cli",
+    "facelens.gallery.cli",
 ]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from .cli import emit
 from .engine.recognizer import FaceEngine, FaceResult
 from .errors import GalleryError, ImageError
-from .gallery import Gallery, default_db_path
+from .gallery import Gallery, open_for_home
 from .images import load_image
 from .paths import data_home
 from .settings import Settings
@@ -30,8 +30,7 @@ class Context:
         self.settings = Settings.load(self.home)
         self.engine = FaceEngine.load(self.settings.model_pack, self.settings.provider,
                                       progress=_progress)
-        self.gallery = Gallery.open(default_db_path(self.home), self.engine.model_id,
-                                    self.engine.dim)
+        self.gallery = open_for_home(self.home, self.engine.model_id, self.engine.dim)
         override = getattr(args, "threshold", None)
         self.threshold = float(override if override is not None else
                                self.settings.threshold if self.settings.threshold is not None
@@ -151,7 +150,7 @@ def _open_gallery(args: argparse.Namespace) -> Gallery:
 
     home = data_home(getattr(args, "home", None))
     space = source_manifest(Settings.load(home).model_pack)["embedding"]
-    return Gallery.open(default_db_path(home), space["model_id"], space["dim"])
+    return open_for_home(home, space["model_id"], space["dim"])
 
 
 def cmd_people(args: argparse.Namespace) -> int:

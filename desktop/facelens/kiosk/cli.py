@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 
 from ..cli import emit
+from ..crypto import Sealer, new_salt
 from ..errors import FaceLensError
 from ..paths import data_home
 from .config import KioskConfig
-from ..crypto import Sealer, new_salt
 from .factory import AUDIT_DB, attendance_store
 from .pin import AdminPin, PinError
 

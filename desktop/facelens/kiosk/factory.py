@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from ..attendance import AttendanceStore
+from ..crypto import CryptoError, Sealer
 from .audit import AuditLog
 from .config import KioskConfig
-from ..crypto import CryptoError, Sealer
 from .station import KioskStation
 
 AUDIT_DB = "kiosk_audit.db"
@@ -38,7 +38,7 @@ def open_station(home: Path, engine=None, passphrase: str | None = None,
                  config: KioskConfig | None = None) -> KioskStation:
     """Everything the kiosk needs, from the data folder `home`."""
     from ..engine.recognizer import FaceEngine
-    from ..gallery import Gallery, default_db_path
+    from ..gallery import open_for_home
     from ..settings import Settings
 
     config = config or KioskConfig.load(home)
@@ -46,7 +46,8 @@ def open_station(home: Path, engine=None, passphrase: str | None = None,
     engine = engine or FaceEngine.load(settings.model_pack, settings.provider)
     if config.threshold is None and settings.threshold is not None:
         config.threshold = settings.threshold
-    gallery = Gallery.open(default_db_path(home), engine.model_id, engine.dim)
+    gallery = open_for_home(home, engine.model_id, engine.dim, passphrase=passphrase,
+                            prompt=False)
     audit = AuditLog(Path(home) / AUDIT_DB, sealer=sealer_for(config, passphrase))
     attendance = attendance_store(home, config) if config.attendance else None
     return KioskStation(engine, gallery, config, audit, attendance)

@@ -1,0 +1,39 @@
+"""Open the gallery of a data folder, asking for the passphrase only when it is encrypted.
+
+The passphrase comes from the ``FACELENS_PASSPHRASE`` environment variable, else (commands
+run in a terminal) from a prompt. Every place that opens the user's gallery goes through
+`open_for_home`, so they all unlock it the same way.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ..crypto import PASSPHRASE_ENV
+from .gallery import Gallery, default_db_path
+
+
+def passphrase_source(passphrase: str | None = None,
+                      prompt: bool = True) -> Callable[[], str | None]:
+    """A function giving `passphrase`, else $FACELENS_PASSPHRASE, else a terminal prompt."""
+    def get() -> str | None:
+        phrase = passphrase or os.environ.get(PASSPHRASE_ENV)
+        if not phrase and prompt and sys.stdin is not None and sys.stdin.isatty():
+            phrase = getpass.getpass("Gallery passphrase: ")
+        return phrase or None
+
+    return get
+
+
+def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None = None,
+                  prompt: bool = True) -> Gallery:
+    """The gallery of the data folder `home` (see `Gallery.open`), unlocked when encrypted.
+
+    `prompt` False (the GUI, the kiosk) never reads the terminal.
+    """
+    return Gallery.open(default_db_path(home), model_id, dim,
+                        passphrase=passphrase_source(passphrase, prompt))
