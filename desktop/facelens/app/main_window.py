@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import FaceLensError
-from ..gallery import Gallery, default_db_path
+from ..gallery import Gallery, open_for_home
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
             self.controller.stop()
         self.engine = engine
         if self.gallery is None or self.gallery.model_id != engine.model_id:
-            self.gallery = Gallery.open(default_db_path(self.home), engine.model_id, engine.dim)
+            self.gallery = open_for_home(self.home, engine.model_id, engine.dim, prompt=False)
         self.people.set_gallery(self.gallery)
         self.verify.set_names(self.people.names())
         self.controller = LiveController(
