@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
+from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError
 from ..gallery import Gallery, open_for_home
 from ..live.recognise import FaceCapture, LiveConfig
@@ -27,7 +28,7 @@ from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
-from .live_controller import EngineLoader, LiveController
+from .live_controller import AttendanceLogger, EngineLoader, LiveController
 from .people_manager import PeopleManager
 from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
@@ -81,6 +82,10 @@ class MainWindow(QMainWindow):
         self.enrol_dialog: EnrolLiveDialog | None = None
         self.files_dialog: EnrolFilesDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
+        self.attendance: AttendanceLogger | None = None
+        self.attendance_view = None  # AttendanceView, opened from the Tools menu
+        self.kiosk = None  # KioskSession while the kiosk runs
+        self.message_box: QMessageBox | None = None
         self.setWindowTitle("FaceLens")
         self.video = VideoView()
         self.setCentralWidget(self.video)
@@ -109,6 +114,7 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self._engine_failed)
         self.resize(1200, 720)
         self._restore_state()
+        self.set_attendance_mode(self.settings.attendance_mode)
         if engine is not None:
             self.set_engine(engine)
         else:
@@ -165,6 +171,14 @@ class MainWindow(QMainWindow):
             self.tools_menu, "&Settings...", self.open_settings, "Ctrl+,")
         self.actions["fullscreen"] = self._action(
             self.tools_menu, "&Full screen", self._toggle_full_screen, "F11")
+        self.tools_menu.addSeparator()
+        self.actions["attendance"] = self._action(
+            self.tools_menu, "&Attendance mode", self.set_attendance_mode, "Ctrl+Shift+A")
+        self.actions["attendance"].setCheckable(True)
+        self.actions["attendance_report"] = self._action(
+            self.tools_menu, "Attendance &report...", self.open_attendance_report, "Ctrl+Shift+R")
+        self.actions["kiosk"] = self._action(
+            self.tools_menu, "&Kiosk mode...", self.open_kiosk, "Ctrl+Shift+K")
 
     def show_tab(self, widget) -> None:
         self.dock.show()
@@ -205,6 +219,7 @@ class MainWindow(QMainWindow):
         self.controller.sourceEvent.connect(self._source_event)
         self.controller.captured.connect(self._captured)
         self.controller.set_verify(self.verify.claimed)
+        self.controller.attendance = self.attendance
         fell_back = bool(getattr(engine, "cuda_fell_back", False))
         self.status.set_engine(engine.provider, engine.pack_name, fell_back)
         self.video.set_message("")
@@ -363,6 +378,111 @@ class MainWindow(QMainWindow):
         if self.controller is not None:
             self.controller.set_verify(name)
 
+    # -- attendance ---------------------------------------------------------------------------
+    def attendance_db(self) -> Path:
+        from ..kiosk.factory import ATTENDANCE_DB
+
+        return self.home / ATTENDANCE_DB
+
+    def set_attendance_mode(self, on: bool) -> None:
+        """Log recognised people (and count unknown faces) while on; the choice is saved."""
+        on = bool(on)
+        self.actions["attendance"].setChecked(on)
+        if on != self.settings.attendance_mode:
+            self.settings.attendance_mode = on
+            self.settings.save(self.home)
+        if on and self.attendance is None:
+            s = self.settings
+            self.attendance = AttendanceLogger(lambda: AttendanceStore(
+                self.attendance_db(), s.attendance_window_s, s.attendance_store_unknown),
+                parent=self)
+            self.attendance.logged.connect(self._attendance_logged)
+            self.attendance.counted.connect(self._attendance_logged)
+            self.attendance.fault.connect(self.status.attendance_fault)
+            self.attendance.recovered.connect(lambda: self.status.attendance_fault(""))
+        elif not on and self.attendance is not None:
+            self.attendance.close()
+            self.attendance = None
+        if self.controller is not None:
+            self.controller.attendance = self.attendance
+        self.status.set_attendance(on)
+
+    def _attendance_logged(self, entry=None) -> None:
+        self.status.attendance_logged(entry)
+        if self.attendance_view is not None and self.attendance_view.isVisible():
+            self.attendance_view.refresh()
+
+    def open_attendance_report(self):
+        """The attendance report of this data folder, in its own (non-modal) window."""
+        from .attendance_view import AttendanceView
+
+        if self.attendance_view is None:
+            try:
+                store = AttendanceStore(self.attendance_db())
+            except AttendanceFault as exc:
+                self._notice(str(exc))
+                return None
+            self.attendance_view = AttendanceView(store)
+        else:
+            self.attendance_view.refresh()
+        self.attendance_view.show()
+        self.attendance_view.raise_()
+        return self.attendance_view
+
+    # -- kiosk --------------------------------------------------------------------------------
+    def open_kiosk(self):
+        """Run the kiosk full screen on this window's source; live view resumes after it."""
+        from ..kiosk.pin import PinError
+        from .kiosk_window import admin_pin, start_kiosk
+
+        if self.kiosk is not None:
+            self.kiosk.window.activateWindow()
+            return self.kiosk
+        if self.engine is None:
+            self._notice("The model pack is still loading.")
+            return None
+        try:
+            admin_pin(self.home)  # asked first: the live view keeps running if it is missing
+        except PinError as exc:
+            self._message("Kiosk mode", f"Kiosk mode cannot start: {exc}.\n\nThe admin PIN "
+                          "is what lets someone leave the kiosk (or change its settings). "
+                          "Set one in a terminal with:\n\n    facelens kiosk set-pin")
+            return None
+        spec = self.controller.spec if self.controller is not None else None
+        running = self.controller is not None and self.controller.pipeline.running
+        source = str(spec.target) if spec is not None and running else "0"
+        if self.controller is not None:
+            self.controller.stop()  # one camera cannot be opened twice
+        resume = source if running else None
+        try:
+            self.kiosk = start_kiosk(self.home, source, engine=self.engine)
+        except FaceLensError as exc:  # kiosk settings, passphrase, databases
+            self._resume(resume)
+            self._message("Kiosk mode", f"Kiosk mode cannot start: {exc}")
+            return None
+        self.kiosk.window.closed.connect(lambda: self._kiosk_closed(resume))
+        self.video.set_message("Kiosk mode is running.")
+        self.kiosk.window.showFullScreen()
+        return self.kiosk
+
+    def _kiosk_closed(self, source: str | None) -> None:
+        if self.kiosk is not None:
+            self.kiosk.stop()
+            self.kiosk = None
+        self._resume(source)
+
+    def _resume(self, source: str | None) -> None:
+        if source is not None:
+            self.open_source(source)
+        else:
+            self.video.set_message("Stopped. Choose a source in the Source menu.")
+
+    def _message(self, title: str, text: str) -> None:
+        """A message box that does not block (tests and the live view keep running)."""
+        self.message_box = QMessageBox(QMessageBox.Icon.Information, title, text,
+                                       QMessageBox.StandardButton.Ok, self)
+        self.message_box.open()
+
     # -- settings ---------------------------------------------------------------------------
     def open_settings(self) -> SettingsDialog:
         default = self.engine.default_threshold if self.engine else 0.5
@@ -381,6 +501,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self, new: Settings, data_folder: str | None = None) -> None:
         """Save `new`; live knobs apply at once, a new provider or pack reloads the engine."""
         old, self.settings = self.settings, new
+        new.attendance_mode = old.attendance_mode  # set by its menu action, not the dialog
         new.save(self.home)
         if data_folder and data_folder != str(self.home):
             self.qsettings.setValue("data/home", data_folder)
@@ -405,4 +526,9 @@ class MainWindow(QMainWindow):
         self.save_state()
         if self.controller is not None:
             self.controller.stop()
+        if self.attendance is not None:
+            self.attendance.close(timeout=3.0)  # write what is still queued
+            self.attendance = None
+        if self.attendance_view is not None:
+            self.attendance_view.close()
         super().closeEvent(event)
