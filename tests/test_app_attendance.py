@@ -109,12 +109,15 @@ def test_kiosk_action_pauses_the_live_view_until_the_kiosk_closes(make_window, v
     AdminPin(make_window.home).set("2468")
     session = window.open_kiosk()
     assert session is not None and window.kiosk is session
-    assert not window.controller.pipeline.running  # the kiosk has the source now
-    assert session.window.isVisible()
-    qtbot.waitUntil(lambda: session.window.preview.pixmap() is not None
-                    and not session.window.preview.pixmap().isNull(), timeout=WAIT)
-    session.window.unlocked = True  # as after the right PIN
-    session.window.close()
+    try:
+        assert not window.controller.pipeline.running  # the kiosk has the source now
+        assert session.window.isVisible()
+        assert "Kiosk mode is running" in window.video.message
+        qtbot.waitUntil(lambda: session.window.preview.pixmap() is not None
+                        and not session.window.preview.pixmap().isNull(), timeout=WAIT)
+    finally:
+        session.window.unlocked = True  # as after the right PIN
+        session.window.close()
     assert window.kiosk is None and not session.thread.isRunning()
     qtbot.waitUntil(lambda: window.controller.pipeline.running, timeout=WAIT)
     assert "amy.avi" in window.status.text("source")

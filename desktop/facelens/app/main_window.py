@@ -461,7 +461,7 @@ class MainWindow(QMainWindow):
             self._message("Kiosk mode", f"Kiosk mode cannot start: {exc}")
             return None
         self.kiosk.window.closed.connect(lambda: self._kiosk_closed(resume))
-        self.video.set_message("Kiosk mode is running.")
+        self.video.set_message("Kiosk mode is running; the live view resumes after it.")
         self.kiosk.window.showFullScreen()
         return self.kiosk
 
