@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QInputDialog,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QScrollArea,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..attendance import AttendanceFault, AttendanceStore
-from ..errors import FaceLensError
+from ..errors import FaceLensError, GalleryError
 from ..gallery import Gallery, open_for_home
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
@@ -208,7 +209,9 @@ class MainWindow(QMainWindow):
             self.controller.stop()
         self.engine = engine
         if self.gallery is None or self.gallery.model_id != engine.model_id:
-            self.gallery = open_for_home(self.home, engine.model_id, engine.dim, prompt=False)
+            self.gallery = self._open_gallery(engine)
+            if self.gallery is None:
+                return
         self.people.set_gallery(self.gallery)
         self.verify.set_names(self.people.names())
         self.controller = LiveController(
@@ -231,6 +234,35 @@ class MainWindow(QMainWindow):
             source = "0"  # a webcam app starts on the first camera; a failure says so
         if source is not None:
             self.open_source(source)
+
+    def _open_gallery(self, engine) -> Gallery | None:
+        """The data folder's gallery; an encrypted one asks for its passphrase (3 tries)
+        unless $FACELENS_PASSPHRASE gives it. On failure the reason is shown over the
+        video and None is returned: recognising against no gallery would mislabel everyone.
+        """
+        answers: list[str | None] = []
+        last = {"error": ""}
+
+        def ask() -> str | None:
+            text, ok = QInputDialog.getText(self, "Encrypted gallery",
+                                            f"{last['error']}Passphrase of the gallery:",
+                                            QLineEdit.EchoMode.Password)
+            answers.append(text if ok and text else None)
+            return answers[-1]
+
+        for _ in range(3):
+            asked_before = len(answers)
+            try:
+                return open_for_home(self.home, engine.model_id, engine.dim, prompt=False,
+                                     ask=ask)
+            except GalleryError as exc:
+                last["error"] = f"{exc}\n\n"
+                if len(answers) == asked_before or answers[-1] is None:
+                    break  # not a passphrase problem, or the user cancelled
+        message = f"Gallery unavailable: {last['error'].strip()}"
+        self.video.set_message(message)
+        self._notice(message)
+        return None
 
     def _engine_failed(self, message: str) -> None:
         self.video.set_message(message)

@@ -17,12 +17,15 @@ from ..crypto import PASSPHRASE_ENV
 from .gallery import Gallery, default_db_path
 
 
-def passphrase_source(passphrase: str | None = None,
-                      prompt: bool = True) -> Callable[[], str | None]:
-    """A function giving `passphrase`, else $FACELENS_PASSPHRASE, else a terminal prompt."""
+def passphrase_source(passphrase: str | None = None, prompt: bool = True,
+                      ask: Callable[[], str | None] | None = None) -> Callable[[], str | None]:
+    """A function giving `passphrase`, else $FACELENS_PASSPHRASE, else what `ask` returns
+    (the GUI's dialog), else a terminal prompt (when `prompt` and stdin is a terminal)."""
     def get() -> str | None:
         phrase = passphrase or os.environ.get(PASSPHRASE_ENV)
-        if not phrase and prompt and sys.stdin is not None and sys.stdin.isatty():
+        if not phrase and ask is not None:
+            phrase = ask()
+        elif not phrase and prompt and sys.stdin is not None and sys.stdin.isatty():
             phrase = getpass.getpass("Gallery passphrase: ")
         return phrase or None
 
@@ -30,10 +33,11 @@ def passphrase_source(passphrase: str | None = None,
 
 
 def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None = None,
-                  prompt: bool = True) -> Gallery:
+                  prompt: bool = True, ask: Callable[[], str | None] | None = None) -> Gallery:
     """The gallery of the data folder `home` (see `Gallery.open`), unlocked when encrypted.
 
-    `prompt` False (the GUI, the kiosk) never reads the terminal.
+    `prompt` False (the GUI, the kiosk) never reads the terminal; `ask` (the GUI's dialog)
+    is called only when the gallery is encrypted and no passphrase was given otherwise.
     """
     return Gallery.open(default_db_path(home), model_id, dim,
-                        passphrase=passphrase_source(passphrase, prompt))
+                        passphrase=passphrase_source(passphrase, prompt, ask))
