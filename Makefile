@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export FACELENS_MODELS ?= $(CURDIR)/build/models
 
-.PHONY: setup run test lint models bench clean
+.PHONY: setup run test lint models bench dist screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,6 +29,12 @@ test: setup
 
 bench: setup
 	$(VENV)/bin/facelens bench-engine
+
+dist: setup
+	$(UV) build --wheel --out-dir dist
+
+screenshots: setup
+	bash packaging/screenshots.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build

@@ -12,7 +12,7 @@ from .actions import KINDS, ActionConfig
 
 FILE_NAME = "kiosk.json"
 POLICIES = ("identify", "verify")
-# Calibrated on the dev photos (`facelens kiosk calibrate-liveness`, docs/kiosk.md): 42
+# Calibrated on the dev photos (`facelens kiosk calibrate-liveness`, README "Kiosk"): 42
 # hand-held print videos scored <= 0.014, 42 sequences of a person's different photos (a
 # stand-in for a living face) >= 0.32. A real face changes less than the stand-in (a
 # synthetic two-frame blink on a real crop scores 0.052), so the threshold sits low in the
