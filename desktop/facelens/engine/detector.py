@@ -67,14 +67,18 @@ def _square(boxes: np.ndarray) -> np.ndarray:
     return np.stack([cx - side * 0.5, cy - side * 0.5, cx + side * 0.5, cy + side * 0.5], axis=1)
 
 
-def _shrink(img: np.ndarray, w: int, h: int) -> np.ndarray:
-    """Resize with anti-aliasing: Gaussian halvings (pyrDown) first, then bilinear.
+def _shrink(halvings: list[np.ndarray], w: int, h: int) -> np.ndarray:
+    """Resize ``halvings[0]`` with anti-aliasing: Gaussian halvings (pyrDown), then bilinear.
 
     As clean as INTER_AREA for downscaling, an order of magnitude faster at odd factors.
+    `halvings` caches the halvings made so far, so the scales of a pyramid share them.
     """
-    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h:
-        img = cv2.pyrDown(img)
-    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR)
+    k = 0
+    while halvings[k].shape[1] >= 2 * w and halvings[k].shape[0] >= 2 * h:
+        if len(halvings) == k + 1:
+            halvings.append(cv2.pyrDown(halvings[k]))
+        k += 1
+    return cv2.resize(halvings[k], (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _crops(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
@@ -87,7 +91,7 @@ def _crops(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
         sx1, sy1, sx2, sy2 = max(x1, 0), max(y1, 0), min(x2 + 1, w), min(y2 + 1, h)
         if sx2 > sx1 and sy2 > sy1:
             patch[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = img[sy1:sy2, sx1:sx2]
-        out[i] = _shrink(patch, size, size).transpose(1, 0, 2)
+        out[i] = _shrink([patch], size, size).transpose(1, 0, 2)
     return (out - 127.5) * (1.0 / 128.0)
 
 
@@ -119,9 +123,10 @@ class MtcnnDetector:
         h, w = rgb.shape[:2]
         scale = 12.0 / min_face
         found = []
+        halvings = [rgb]  # Gaussian pyramid, shared by all scales
         while min(h, w) * scale >= 12:
             sw, sh = int(np.ceil(w * scale)), int(np.ceil(h * scale))
-            img = _shrink(rgb, sw, sh)
+            img = _shrink(halvings, sw, sh)
             x = ((img.transpose(1, 0, 2)[None].astype(np.float32)) - 127.5) * (1.0 / 128.0)
             prob, reg = self.pnet.run(None, {"pnet/input": x})
             prob = prob[0, :, :, 1].T  # back to [H', W']
