@@ -30,8 +30,6 @@ class Track:
     track_id: int
     box: np.ndarray  # float32 [4], full-frame pixels
     landmarks: np.ndarray | None = None  # float32 [5,2], full-frame pixels
-    velocity: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
-    hits: int = 1
     misses: int = 0
     last_checked: int | None = None  # processed-frame index of the last embedding
     quality_state: str | None = None  # "too small" / "too blurry" when it cannot be judged
@@ -39,19 +37,13 @@ class Track:
     template: np.ndarray | None = None  # small grey patch followed between detections
     seen_frame: int = -1  # frame id of the last detection that matched this track
 
-    def predict(self) -> None:
-        """Move the box by its velocity (frames without a detection)."""
-        self.box = self.box + self.velocity
-
 
 class IouTracker:
     """Greedy IoU matching of detections to tracks; unmatched tracks live ``max_misses`` frames."""
 
-    def __init__(self, iou_threshold: float = 0.3, max_misses: int = 5,
-                 smoother_factory=ScoreSmoother):
+    def __init__(self, iou_threshold: float = 0.3, max_misses: int = 5):
         self.iou_threshold = iou_threshold
         self.max_misses = max_misses
-        self.smoother_factory = smoother_factory
         self.tracks: list[Track] = []
         self._next_id = 1
 
@@ -69,9 +61,7 @@ class IouTracker:
             if ti in used or di in matched:
                 continue
             track = self.tracks[ti]
-            track.velocity = 0.5 * track.velocity + 0.5 * (boxes[di] - track.box)
             track.box, track.landmarks = boxes[di], landmarks[di]
-            track.hits += 1
             track.misses = 0
             used.add(int(ti))
             matched[int(di)] = track
@@ -81,21 +71,14 @@ class IouTracker:
         self.tracks = [t for t in self.tracks if t.misses <= self.max_misses]
         for di in range(len(boxes)):
             if di not in matched:
-                track = Track(self._next_id, boxes[di], landmarks[di],
-                              smoother=self.smoother_factory())
+                track = Track(self._next_id, boxes[di], landmarks[di])
                 self._next_id += 1
                 self.tracks.append(track)
                 matched[di] = track
         return [matched[di] for di in range(len(boxes))]
 
-    def predict(self) -> list[Track]:
-        """Advance every live track without a detection; return those recently seen."""
-        for track in self.tracks:
-            track.predict()
-        return [t for t in self.tracks if t.misses == 0]
-
     def reset_scores(self) -> None:
         """Forget every track's scores (the gallery changed): each face is checked again."""
         for track in self.tracks:
-            track.smoother = self.smoother_factory()
+            track.smoother = ScoreSmoother()
             track.last_checked = None
