@@ -49,11 +49,6 @@ def create_session(model: Path, provider: str = "auto", threads: int | None = No
     return ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def cuda_fallback(requested: str, sessions: list[ort.InferenceSession]) -> bool:
-    """True when CUDA was asked for explicitly but the sessions run on the CPU."""
-    return requested == "cuda" and any(session_provider(s) == "CPU" for s in sessions)
-
-
 def session_provider(session: ort.InferenceSession) -> str:
     """``"CUDA"`` or ``"CPU"``: the provider the session actually runs on."""
     return "CUDA" if session.get_providers()[0] == "CUDAExecutionProvider" else "CPU"
