@@ -12,10 +12,9 @@ import argparse
 import sys
 import time
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QFont, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -31,16 +30,11 @@ from PySide6.QtWidgets import (
 from ..kiosk.pin import AdminPin, PinError
 from ..kiosk.policy import Status, View
 from ..kiosk.station import KioskStation
+from .video_view import to_qimage
 
 BACKGROUND = {"neutral": "#1d2430", "amber": "#b26a00", "green": "#16803c", "red": "#b3261e",
               "grey": "#4a4a4a"}
 RETRY_S = 3.0
-
-
-def to_pixmap(bgr: np.ndarray) -> QPixmap:
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
 
 
 class KioskWorker(QObject):
@@ -189,7 +183,7 @@ class KioskWindow(QWidget):
             detail = f"⚠ {self.station.fault}"
         self.detail.setText(detail)
         if frame is not None:
-            self.preview.setPixmap(to_pixmap(frame).scaled(
+            self.preview.setPixmap(QPixmap.fromImage(to_qimage(frame)).scaled(
                 self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
         if self.admin.isVisible():

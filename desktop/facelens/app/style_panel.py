@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +48,7 @@ from ..style.overlay import Label
 from ..style.record import Recorder, save_png
 from ..style.render import AUTO, StyleRenderer
 from ..style.styles import IMAGE_SUFFIXES, Style, StyleLibrary, blend
+from .video_view import to_qimage
 
 PROCESS_SIZES = [("Auto (up to 320x240)", AUTO), ("160x120", (160, 120)),
                  ("256x192", (256, 192)), ("320x240", (320, 240)), ("480x360", (480, 360)),
@@ -63,13 +64,6 @@ def sample_image() -> np.ndarray:
 
     rgb = np.ascontiguousarray(data.astronaut()[10:266, 90:346])
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-
-
-def to_pixmap(bgr: np.ndarray) -> QPixmap:
-    """A QPixmap copy of a BGR uint8 image."""
-    bgr = np.ascontiguousarray(bgr)
-    h, w = bgr.shape[:2]
-    return QPixmap.fromImage(QImage(bgr.data, w, h, 3 * w, QImage.Format.Format_BGR888).copy())
 
 
 class StylePanel(QWidget):
@@ -238,7 +232,7 @@ class StylePanel(QWidget):
         if isinstance(result, Exception):
             self.status.setText(f"Thumbnails failed: {result}")
             return
-        icons = {key: QIcon(to_pixmap(bgr)) for key, bgr in result}
+        icons = {key: QIcon(QPixmap.fromImage(to_qimage(bgr))) for key, bgr in result}
         for row in range(self.gallery.count()):
             item = self.gallery.item(row)
             icon = icons.get(item.data(Qt.ItemDataRole.UserRole))
@@ -412,8 +406,9 @@ class StylePanel(QWidget):
             except StyleError as exc:
                 self._recorder = None
                 self.status.setText(str(exc))
-        pix = to_pixmap(bgr).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                    Qt.TransformationMode.SmoothTransformation)
+        pix = QPixmap.fromImage(to_qimage(bgr)).scaled(
+            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation)
         self.preview.setPixmap(pix)
         rec = "  ● REC" if self._recorder is not None else ""
         provider = self.library.cache.provider_used()
