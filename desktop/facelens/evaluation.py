@@ -17,9 +17,7 @@ import numpy as np
 
 from .engine.recognizer import FaceEngine
 from .gallery import Gallery
-from .images import load_image
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+from .images import IMAGE_SUFFIXES, load_image
 
 
 def _natural(p: Path) -> list:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .errors import ImageError
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}  # files we read
 MAX_PIXELS = 40_000_000  # larger images are downscaled to this many pixels on load
 MAX_FILE_BYTES = 200 * 1024 * 1024
 

@@ -13,9 +13,8 @@ import cv2
 import numpy as np
 
 from ..errors import FaceLensError
-from ..images import load_image
+from ..images import IMAGE_SUFFIXES, load_image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 URL_PREFIXES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
 
 
