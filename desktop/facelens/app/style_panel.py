@@ -47,7 +47,14 @@ from ..style.models import SessionCache
 from ..style.overlay import Label
 from ..style.record import Recorder, save_png
 from ..style.render import AUTO, StyleRenderer
-from ..style.styles import IMAGE_SUFFIXES, Style, StyleLibrary, blend
+from ..style.styles import (
+    IMAGE_SUFFIXES,
+    Style,
+    StyleLibrary,
+    bgr_to_rgb01,
+    blend,
+    rgb01_to_bgr,
+)
 from .video_view import to_qimage
 
 PROCESS_SIZES = [("Auto (up to 320x240)", AUTO), ("160x120", (160, 120)),
@@ -218,13 +225,8 @@ class StylePanel(QWidget):
         styles = [(k, self._styles[k]) for k in keys]
 
         def work() -> list[tuple[str, np.ndarray]]:
-            rgb = cv2.cvtColor(cv2.resize(sample_image(), (THUMB, THUMB)), cv2.COLOR_BGR2RGB)
-            rgb = rgb.astype(np.float32) / 255.0
-            out = []
-            for key, style in styles:
-                styled = np.clip(style.apply(rgb) * 255 + 0.5, 0, 255).astype(np.uint8)
-                out.append((key, cv2.cvtColor(styled, cv2.COLOR_RGB2BGR)))
-            return out
+            rgb = bgr_to_rgb01(cv2.resize(sample_image(), (THUMB, THUMB)))
+            return [(key, rgb01_to_bgr(style.apply(rgb))) for key, style in styles]
 
         self._background(work, self._set_thumbs)
 
