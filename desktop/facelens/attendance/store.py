@@ -65,6 +65,11 @@ def _now_local() -> datetime:
     return datetime.now().astimezone()
 
 
+def _days(day_from: str | None, day_to: str | None) -> tuple[str, str]:
+    """SQL bounds of a day range; a missing end is open."""
+    return day_from or "0000-00-00", day_to or "9999-99-99"
+
+
 class AttendanceStore:
     """Log attendance durably; read it back per day and per person."""
 
@@ -146,7 +151,7 @@ class AttendanceStore:
         rows = self.conn.execute(
             "SELECT seq, ts, day, person, similarity FROM entries "
             "WHERE day >= ? AND day <= ? ORDER BY seq",
-            (day_from or "0000-00-00", day_to or "9999-99-99")).fetchall()
+            _days(day_from, day_to)).fetchall()
         return [Entry(*r) for r in rows]
 
     def summary(self, day_from: str | None = None, day_to: str | None = None) -> list[DaySummary]:
@@ -157,7 +162,7 @@ class AttendanceStore:
             " WHERE person IS NOT NULL AND day >= ? AND day <= ? GROUP BY day, person) g "
             "JOIN entries f ON f.seq = g.a JOIN entries l ON l.seq = g.b "
             "ORDER BY g.day, g.person",
-            (day_from or "0000-00-00", day_to or "9999-99-99")).fetchall()
+            _days(day_from, day_to)).fetchall()
         return [DaySummary(*r) for r in rows]
 
     def unknown_counts(self, day_from: str | None = None,
@@ -165,7 +170,7 @@ class AttendanceStore:
         """Unknown faces counted per day."""
         rows = self.conn.execute(
             "SELECT day, count FROM unknown_counts WHERE day >= ? AND day <= ? ORDER BY day",
-            (day_from or "0000-00-00", day_to or "9999-99-99")).fetchall()
+            _days(day_from, day_to)).fetchall()
         return dict(rows)
 
     def integrity_ok(self) -> bool:
