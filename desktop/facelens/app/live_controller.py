@@ -29,11 +29,11 @@ class LiveController(QObject):
     captured = Signal(object)  # FaceCapture
 
     def __init__(self, engine, gallery_factory, config: LiveConfig, parent=None,
-                 **reader_options):
+                 engine_lock: threading.RLock | None = None, **reader_options):
         super().__init__(parent)
         self.engine = engine
         self.pipeline = LivePipeline(engine, gallery_factory, config, self._on_scene,
-                                     self.sourceEvent.emit, **reader_options)
+                                     self.sourceEvent.emit, engine_lock, **reader_options)
         self.spec: SourceSpec | None = None
         self._lock = threading.Lock()
         self._latest: Scene | None = None

@@ -216,8 +216,8 @@ class MainWindow(QMainWindow):
         self.verify.set_names(self.people.names())
         self.controller = LiveController(
             engine, lambda: self.gallery,
-            live_config(self.settings, engine.default_threshold), self, **self.reader_options)
-        self.controller.pipeline.recogniser.lock = self.engine_lock
+            live_config(self.settings, engine.default_threshold), self, self.engine_lock,
+            **self.reader_options)
         self.controller.sceneReady.connect(self._show_scene)
         self.controller.sourceEvent.connect(self._source_event)
         self.controller.captured.connect(self._captured)
