@@ -79,8 +79,12 @@ class VideoView(QWidget):
         rect = self._frame_rect()
         if self._image is not None:
             p.drawImage(rect, self._image)
-        if self.scene is not None and self.scene.width:
+        if self.scene is not None and self.scene.width and self.scene.faces:
             s = rect.width() / self.scene.width
+            font = QFont(self.font())  # one label font per paint, shared by every face
+            font.setPointSizeF(max(9.0, 11.0 * min(1.5, s)))
+            font.setBold(True)
+            p.setFont(font)
             for face in self.scene.faces:
                 self._paint_face(p, face, rect, s)
         if self.message:
@@ -94,10 +98,6 @@ class VideoView(QWidget):
         p.setPen(QPen(colour, 3))
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(box)
-        font = QFont(self.font())
-        font.setPointSizeF(max(9.0, 11.0 * min(1.5, s)))
-        font.setBold(True)
-        p.setFont(font)
         text = face.label
         metrics = p.fontMetrics()
         tw, th = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
