@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..live.photos import PhotoResult, prepare_photos, rejection_summary
+from ..live.photos import PhotoResult, prepare_photo, rejection_summary
 from ..live.sources import IMAGE_SUFFIXES
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
@@ -117,8 +117,8 @@ class EnrolFilesDialog(QDialog):
         for i, path in enumerate(paths):
             if self._cancel.is_set():
                 break
-            with self.lock:
-                results += prepare_photos(self.engine, [path], self.min_face)
+            with self.lock:  # per photo: the live view gets the engine in between
+                results.append(prepare_photo(self.engine, path, self.min_face))
             self.progressed.emit(i + 1, len(paths))
         self._done.emit((name, results))
 
