@@ -19,6 +19,7 @@ unit and ignores global brightness.
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -45,6 +46,12 @@ def spatiotemporal_kernels(sigma: float = SIGMA) -> list[np.ndarray]:
     g2 /= g2.sum()
     temporal = [np.array([-0.5, 0.0, 0.5]), np.array([0.5, -1.0, 0.5])]
     return [(d[:, None, None] * g2[None]).astype(np.float32) for d in temporal]
+
+
+@lru_cache(maxsize=4)
+def _kernel_bank(sigma: float) -> tuple[np.ndarray, ...]:
+    """The kernels for `sigma`, built once (they are only read)."""
+    return tuple(spatiotemporal_kernels(sigma))
 
 
 def _grey(crop: np.ndarray) -> np.ndarray:
@@ -88,7 +95,7 @@ def volume(crops: list[np.ndarray], register: bool = True) -> np.ndarray:
 def frame_energies(vol: np.ndarray, sigma: float = SIGMA) -> np.ndarray:
     """Mean squared response of the kernel bank in the inner face, one value per inner frame."""
     energy = np.zeros(vol.shape[0] - 2, dtype=np.float32)
-    for kernel in spatiotemporal_kernels(sigma):
+    for kernel in _kernel_bank(sigma):
         resp = ndimage.convolve(vol, kernel, mode="nearest")
         inner = resp[1:-1, MASK_Y, MASK_X]  # depth: only where the 3-deep kernels fit
         energy += (inner[:, ELLIPSE] ** 2).mean(axis=1)
@@ -104,7 +111,7 @@ def temporal_score(crops: list[np.ndarray], sigma: float = SIGMA) -> float:
 
 
 class TemporalLiveness:
-    """Keep one track's last `frames` aligned crops and score them."""
+    """Keep one track's last `frames` aligned crops (in grey) and score them."""
 
     def __init__(self, frames: int = 8, sigma: float = SIGMA):
         self.crops: deque[np.ndarray] = deque(maxlen=frames)
@@ -115,7 +122,7 @@ class TemporalLiveness:
 
     def push(self, crop: np.ndarray) -> float | None:
         """Add a crop; return the score once the buffer is full, else None."""
-        self.crops.append(crop)
+        self.crops.append(_grey(crop))  # kept in grey: each crop is converted once, not per push
         if len(self.crops) < self.crops.maxlen:
             return None
         return temporal_score(list(self.crops), self.sigma)
