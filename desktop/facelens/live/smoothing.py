@@ -38,6 +38,7 @@ class ScoreSmoother:
         self.hysteresis = hysteresis
         self.history: deque[tuple[str | None, float]] = deque(maxlen=window)
         self.current: str | None = None
+        self._decided: tuple[float, tuple[str | None, float]] | None = None  # threshold, answer
 
     def __len__(self) -> int:
         return len(self.history)
@@ -45,6 +46,7 @@ class ScoreSmoother:
     def add(self, name: str | None, similarity: float) -> None:
         """Record one observation: the best candidate (None for an empty gallery) and its score."""
         self.history.append((name, float(similarity)))
+        self._decided = None
 
     def score(self, name: str | None) -> float:
         """Smoothed similarity of `name` over the window."""
@@ -52,7 +54,19 @@ class ScoreSmoother:
         return smooth_last(series, self.kernel)
 
     def decide(self, threshold: float) -> tuple[str | None, float]:
-        """The label to show (None: not recognised) and the smoothed score behind it."""
+        """The label to show (None: not recognised) and the smoothed score behind it.
+
+        The live view asks on every frame while observations come far less often: the answer
+        is kept until the next :meth:`add` or another threshold (deciding again on the same
+        history gives the same answer).
+        """
+        if self._decided is not None and self._decided[0] == threshold:
+            return self._decided[1]
+        answer = self._decide(threshold)
+        self._decided = (threshold, answer)
+        return answer
+
+    def _decide(self, threshold: float) -> tuple[str | None, float]:
         names = {n for n, _ in self.history if n is not None}
         if not names:
             self.current = None
