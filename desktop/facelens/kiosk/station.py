@@ -173,16 +173,12 @@ class KioskStation:
                        temporal_threshold=cfg.temporal_threshold, sharpness=d.sharpness,
                        thumbnail=self._thumbnail(bgr, box))
         granted, fault, action = d.granted, "", None
-        if granted and self.attendance is not None and cfg.attendance:
+        # a granted person is logged, an unknown face counted; a failed write refuses entry
+        if cfg.attendance and self.attendance is not None and (granted or d.name is None):
             try:
                 self.attendance.log(d.name, d.similarity, source="kiosk")
             except AttendanceFault as exc:
                 granted, fault = False, str(exc)
-        elif not granted and d.name is None and self.attendance is not None and cfg.attendance:
-            try:
-                self.attendance.log(None, d.similarity, source="kiosk")
-            except AttendanceFault as exc:
-                fault = str(exc)
         if fault:
             row.granted, row.reason = False, f"fault: {fault}"
         try:
