@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -33,6 +33,9 @@ from .scene import (
 )
 from .sources import Frame
 from .tracker import IouTracker, Track
+
+if TYPE_CHECKING:
+    from ..engine.detector import Face
 
 FOLLOW_SCALE = 0.5
 
@@ -76,13 +79,10 @@ def face_size(box: np.ndarray) -> float:
     return float(min(box[2] - box[0], box[3] - box[1]))
 
 
-def rescale_face(face, factor: float):
+def rescale_face(face: Face, factor: float) -> Face:
     """A copy of the engine's `face` with box and landmarks multiplied by `factor`."""
-    box = np.asarray(face.box, np.float32) * factor
-    lms = np.asarray(face.landmarks, np.float32) * factor
-    if dataclasses.is_dataclass(face):
-        return dataclasses.replace(face, box=box, landmarks=lms)
-    return SimpleNamespace(box=box, landmarks=lms, score=getattr(face, "score", 1.0))
+    return dataclasses.replace(face, box=np.asarray(face.box, np.float32) * factor,
+                               landmarks=np.asarray(face.landmarks, np.float32) * factor)
 
 
 def quality_state(report) -> str | None:
