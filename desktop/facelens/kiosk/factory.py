@@ -6,14 +6,13 @@ import os
 from pathlib import Path
 
 from ..attendance import AttendanceStore
-from ..crypto import CryptoError, Sealer
+from ..crypto import PASSPHRASE_ENV, CryptoError, Sealer
 from .audit import AuditLog
 from .config import KioskConfig
 from .station import KioskStation
 
 AUDIT_DB = "kiosk_audit.db"
 ATTENDANCE_DB = "attendance.db"
-PASSPHRASE_ENV = "FACELENS_PASSPHRASE"
 
 
 def attendance_store(home: Path, config: KioskConfig | None = None) -> AttendanceStore:
