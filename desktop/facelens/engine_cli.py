@@ -10,14 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .cli import emit
 from .engine.recognizer import FaceEngine, FaceResult
 from .errors import GalleryError, ImageError
 from .gallery import Gallery, open_for_home
-from .images import load_image
+from .images import encode_jpeg, load_image
 from .paths import data_home
 from .settings import Settings
 
@@ -42,11 +41,6 @@ class Context:
 
 def _progress(msg: str, fraction: float) -> None:
     print(f"[{fraction:4.0%}] {msg}", file=sys.stderr, flush=True)
-
-
-def _thumbnail(crop: np.ndarray) -> bytes:
-    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return buf.tobytes() if ok else b""
 
 
 def _face_json(r: FaceResult, name: str | None, similarity: float | None) -> dict:
@@ -80,7 +74,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
                              f"(size {quality.size:.0f}px, sharpness {quality.sharpness:.0f})"})
             continue
         embs.append(best.embedding)
-        thumbs.append(_thumbnail(best.crop) if ctx.settings.keep_thumbnails else None)
+        thumbs.append((encode_jpeg(best.crop, 85) or b"") if ctx.settings.keep_thumbnails else None)
         sources.append(str(Path(image).resolve()))
     added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources) if embs else 0
     name = args.name.strip()

@@ -55,3 +55,9 @@ def load_image(path: str | Path) -> np.ndarray:
         size = (max(1, int(w * f)), max(1, int(h * f)))
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     return img
+
+
+def encode_jpeg(bgr: np.ndarray, quality: int = 90) -> bytes | None:
+    """A BGR image as JPEG bytes (thumbnails for the gallery); None if it cannot be encoded."""
+    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return data.tobytes() if ok else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
 from ..gallery import Gallery, open_for_home
+from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
@@ -38,11 +38,6 @@ from .video_view import VideoView
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
-
-
-def jpeg(bgr) -> bytes | None:
-    ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return data.tobytes() if ok else None
 
 
 def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
@@ -368,7 +363,7 @@ class MainWindow(QMainWindow):
     def enrol_capture(self, name: str, capture: FaceCapture) -> None:
         try:
             self.gallery.enrol(name, capture.embedding[None, :],
-                               thumbnails=[jpeg(capture.thumbnail)], sources=["live"])
+                               thumbnails=[encode_jpeg(capture.thumbnail)], sources=["live"])
         except FaceLensError as exc:
             QMessageBox.warning(self, "Enrol", str(exc))
             return
@@ -392,7 +387,7 @@ class MainWindow(QMainWindow):
             return
         try:
             self.gallery.enrol(name, np.stack([r.embedding for r in good]),
-                               thumbnails=[jpeg(r.thumbnail) for r in good],
+                               thumbnails=[encode_jpeg(r.thumbnail) for r in good],
                                sources=[str(r.path) for r in good])
         except FaceLensError as exc:
             QMessageBox.warning(self, "Enrol", str(exc))
