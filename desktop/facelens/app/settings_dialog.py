@@ -109,7 +109,6 @@ class SettingsDialog(QDialog):
         form.addRow(buttons)
         self.slider.valueChanged.connect(self._show_threshold)
         self.reset.clicked.connect(lambda: self.slider.setValue(round(self.default * 100)))
-        self._custom = settings.threshold is not None
         self._show_threshold()
 
     @property
