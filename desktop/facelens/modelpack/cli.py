@@ -23,10 +23,12 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    home = models_home()
     for name in available_packs():
-        built = (models_home() / name / "manifest.json").exists()
-        emit(args, {"pack": name, "built": built, "dir": str(models_home() / name)},
-             f"{name:8s} {'built' if built else 'not built'}  {models_home() / name}")
+        target = home / name
+        built = (target / "manifest.json").exists()
+        emit(args, {"pack": name, "built": built, "dir": str(target)},
+             f"{name:8s} {'built' if built else 'not built'}  {target}")
     return 0
 
 
