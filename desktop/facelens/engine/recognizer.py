@@ -13,7 +13,7 @@ from ..runtime import create_session, session_provider
 from .align import align
 from .detector import Face, MtcnnDetector
 from .embedder import Embedder
-from .quality import QualityReport, assess
+from .quality import MIN_SIZE, QualityReport, assess
 
 PHOTO_MAX_SIDE = 1600  # still photos are detected at most this large (faces scale with them)
 
@@ -85,7 +85,7 @@ class FaceEngine:
         return self.embedder.embed(crops)
 
     def quality(self, bgr: np.ndarray, face: Face, crop: np.ndarray | None = None,
-                min_size: float = 40.0) -> QualityReport:
+                min_size: float = MIN_SIZE) -> QualityReport:
         """Whether `face` is large, sharp and frontal enough to judge or enrol."""
         return assess(face, crop if crop is not None else self.align(bgr, face.landmarks),
                       min_size=min_size)
@@ -108,13 +108,14 @@ class FaceEngine:
         scale = min(1.0, PHOTO_MAX_SIDE / max(h, w))
         small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)),
                                                     interpolation=cv2.INTER_AREA)
-        faces = self.detect(small, max(12, round(min_face * scale)))
+        min_small = max(12, round(min_face * scale))
+        faces = self.detect(small, min_small)
         offset = 0
         if not faces:
             offset = max(small.shape[:2]) // 2
             padded = cv2.copyMakeBorder(small, offset, offset, offset, offset,
                                         cv2.BORDER_REPLICATE)
-            faces = self.detect(padded, max(12, round(min_face * scale)))
+            faces = self.detect(padded, min_small)
         for f in faces:
             f.box = ((f.box - offset) / scale).astype(np.float32)
             f.landmarks = ((f.landmarks - offset) / scale).astype(np.float32)
