@@ -65,7 +65,8 @@ class VerifyPanel(QWidget):
         self.claimChanged.emit(self.claimed)
 
     def show_result(self, result: VerifyResult | None) -> None:
-        if result is None or result.claimed != self.claimed:
+        """Show `result` (called for every frame: an unchanged result is not painted again)."""
+        if result is None or result.claimed != self.claimed or result == self.result:
             return
         self.result = result
         if result.similarity is None:
