@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 import traceback
 from collections.abc import Callable
 
 from .recognise import AnalysisJob, LiveConfig, Recogniser
 from .scene import PipelineStats, Scene
-from .sources import FrameReader, SourceEvent, SourceSpec
+from .sources import FrameReader, RateMeter, SourceEvent, SourceSpec
 
 SLIDESHOW_FPS = 5.0  # slower sources are stills: each frame is analysed before it is shown
-
-
-class RateMeter:
-    """Events per second over a sliding one-second window."""
-
-    def __init__(self) -> None:
-        self.t0, self.n, self.rate = time.monotonic(), 0, 0.0
-
-    def tick(self) -> float:
-        self.n += 1
-        elapsed = time.monotonic() - self.t0
-        if elapsed >= 1.0:
-            self.rate, self.t0, self.n = self.n / elapsed, time.monotonic(), 0
-        return self.rate
 
 
 class LivePipeline:

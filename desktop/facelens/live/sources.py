@@ -18,6 +18,20 @@ from ..images import IMAGE_SUFFIXES, load_image
 URL_PREFIXES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
 
 
+class RateMeter:
+    """Events per second over a sliding one-second window."""
+
+    def __init__(self) -> None:
+        self.t0, self.n, self.rate = time.monotonic(), 0, 0.0
+
+    def tick(self) -> float:
+        self.n += 1
+        elapsed = time.monotonic() - self.t0
+        if elapsed >= 1.0:
+            self.rate, self.t0, self.n = self.n / elapsed, time.monotonic(), 0
+        return self.rate
+
+
 class SourceError(FaceLensError):
     """A video source cannot be opened."""
 
@@ -235,7 +249,7 @@ class FrameReader:
     def _loop(self, source: FrameSource) -> None:
         period = 1.0 / source.fps if (not source.live and source.fps) else 0.0
         next_due = time.monotonic()
-        rate_t0, rate_n = time.monotonic(), 0
+        rate = RateMeter()
         while not self._stop.is_set():
             image = source.read()
             if image is None:
@@ -256,10 +270,7 @@ class FrameReader:
                 next_due += period
             self.size = (image.shape[1], image.shape[0])
             self._publish(image)
-            rate_n += 1
-            elapsed = time.monotonic() - rate_t0
-            if elapsed >= 1.0:
-                self.fps, rate_t0, rate_n = rate_n / elapsed, time.monotonic(), 0
+            self.fps = rate.tick()
         source.close()
 
     def _reconnect(self) -> FrameSource | None:
