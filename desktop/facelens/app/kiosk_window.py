@@ -176,7 +176,9 @@ class KioskWindow(QWidget):
     @Slot(object, object)
     def show_view(self, view: View, frame: np.ndarray | None) -> None:
         colour = BACKGROUND[view.colour]
-        self.setStyleSheet(f"KioskWindow {{ background:{colour}; }} QLabel {{ color:white; }}")
+        sheet = f"KioskWindow {{ background:{colour}; }} QLabel {{ color:white; }}"
+        if sheet != self.styleSheet():  # re-styling every child is costly: only on a change
+            self.setStyleSheet(sheet)
         self.status.setText(view.text)
         detail = view.detail if view.status in (Status.OUT_OF_ORDER,) else ""
         if self.station.fault:
