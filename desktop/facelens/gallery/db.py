@@ -150,12 +150,10 @@ def _check_schema(conn: sqlite3.Connection, path: Path) -> bool:
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
-    with transaction(conn):  # executescript() would commit early: one by one
+    with transaction(conn):
         if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             return  # another process created it while we waited for the lock
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        _run_script(conn, SCHEMA)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {CREATED_VERSION}")
 
@@ -164,7 +162,12 @@ def upgrade(conn: sqlite3.Connection) -> None:
     """Bring a version 1 gallery to version 2; call inside `transaction` (all or nothing)."""
     if conn.execute("PRAGMA user_version").fetchone()[0] >= 2:
         return
-    for statement in UPGRADE_2.split(";"):
+    _run_script(conn, UPGRADE_2)
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute `script` statement by statement (executescript() would commit early)."""
+    for statement in script.split(";"):
         if statement.strip():
             conn.execute(statement)
 
