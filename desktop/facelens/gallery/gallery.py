@@ -426,10 +426,7 @@ class Gallery:
 
     def _guard(self, fn: Callable[[], T]) -> T:
         """Run `fn`, turning SQLite errors into GalleryErrors about the file."""
-        try:
-            return fn()
-        except sqlite3.Error as exc:
-            raise db.translate(exc, self.path) from exc
+        return _guarded(fn, self.path)
 
     def _reload(self) -> None:
         """Rebuild the index and name maps from SQLite (decrypting the vectors if sealed)."""
@@ -500,6 +497,7 @@ class Gallery:
 
 
 def _guarded(fn: Callable[[], T], path: Path) -> T:
+    """Run `fn`, turning SQLite errors into GalleryErrors about `path`."""
     try:
         return fn()
     except sqlite3.Error as exc:
