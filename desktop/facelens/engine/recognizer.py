@@ -37,9 +37,11 @@ class FaceEngine:
                                       str(pack.path("onet")), provider)
         self.embedder = Embedder(str(pack.path("embedder")), provider)
         self._antispoof = None
-        calib = source_manifest(pack.name).get("calibration", {})
+        recipe = source_manifest(pack.name)  # read once: model_id is asked per gallery open
+        calib = recipe.get("calibration", {})
         self.default_threshold: float = float(calib.get("threshold", 0.5))
         self.threshold_far: float | None = calib.get("far")
+        self._model_id: str = recipe["embedding"]["model_id"]
 
     @classmethod
     def load(cls, pack: str = "lite", provider: str = "auto",
@@ -65,7 +67,7 @@ class FaceEngine:
     @property
     def model_id(self) -> str:
         """Names the embedding space: templates of another model are never compared."""
-        return source_manifest(self.pack.name)["embedding"]["model_id"]
+        return self._model_id
 
     @property
     def dim(self) -> int:
