@@ -17,18 +17,14 @@ from ..errors import GalleryError
 from ..paths import data_home
 from . import db, sealing
 from .gallery import Gallery, default_db_path
-from .unlock import open_for_home
 
 NEW_PASSPHRASE_ENV = "FACELENS_NEW_PASSPHRASE"
 
 
 def _open(args: argparse.Namespace) -> Gallery:
-    from ..modelpack.pack import source_manifest
-    from ..settings import Settings
+    from ..engine_cli import _open_gallery  # the gallery without loading the models
 
-    home = data_home(getattr(args, "home", None))
-    space = source_manifest(Settings.load(home).model_pack)["embedding"]
-    return open_for_home(home, space["model_id"], space["dim"])
+    return _open_gallery(args)
 
 
 def _new_passphrase(env: str) -> str:
