@@ -27,8 +27,7 @@ class Context:
     def __init__(self, args: argparse.Namespace):
         self.home = data_home(getattr(args, "home", None))
         self.settings = Settings.load(self.home)
-        self.engine = FaceEngine.load(self.settings.model_pack, self.settings.provider,
-                                      progress=_progress)
+        self.engine = _load_engine(self.settings)
         self.gallery = open_for_home(self.home, self.engine.model_id, self.engine.dim)
         override = getattr(args, "threshold", None)
         self.threshold = float(override if override is not None else
@@ -41,6 +40,12 @@ class Context:
 
 def _progress(msg: str, fraction: float) -> None:
     print(f"[{fraction:4.0%}] {msg}", file=sys.stderr, flush=True)
+
+
+def _load_engine(settings: Settings) -> FaceEngine:
+    """The settings' model pack on their provider (building it on first use: progress on
+    stderr)."""
+    return FaceEngine.load(settings.model_pack, settings.provider, progress=_progress)
 
 
 def _face_json(r: FaceResult, name: str | None, similarity: float | None) -> dict:
@@ -173,9 +178,7 @@ def cmd_rename(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
 
-    home = data_home(getattr(args, "home", None))
-    settings = Settings.load(home)
-    engine = FaceEngine.load(settings.model_pack, settings.provider, progress=_progress)
+    engine = _load_engine(Settings.load(data_home(getattr(args, "home", None))))
     report = evaluate(engine, Path(args.folder), args.threshold).as_dict()
     text = "\n".join(f"{k:24s} {v}" for k, v in report.items())
     emit(args, report, text)
@@ -185,9 +188,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_bench_engine(args: argparse.Namespace) -> int:
     from .engine.bench import run_bench
 
-    home = data_home(getattr(args, "home", None))
-    settings = Settings.load(home)
-    engine = FaceEngine.load(settings.model_pack, settings.provider, progress=_progress)
+    engine = _load_engine(Settings.load(data_home(getattr(args, "home", None))))
     figures = run_bench(engine, repeat=args.repeat)
     emit(args, figures, "\n".join(f"{k:22s} {v}" for k, v in figures.items()))
     return 0
