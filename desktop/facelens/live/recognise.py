@@ -237,14 +237,18 @@ class Recogniser:
         with self.lock:
             return self.engine.align(image, face.landmarks)
 
+    def _assess(self, image: np.ndarray, face) -> tuple[np.ndarray, object]:
+        """The face's aligned crop and the engine's quality report on it."""
+        with self.lock:
+            crop = self.engine.align(image, face.landmarks)
+            return crop, self.engine.quality(image, face, crop=crop,
+                                             min_size=self.config.min_face)
+
     def _check(self, image: np.ndarray, fid: int, due: list[tuple[Track, object]]) -> None:
         """Quality-check and embed the due faces in one batch; feed the gallery's answers."""
         todo, crops, states = [], [], {}
         for track, face in due:
-            crop = self._align(image, face)
-            with self.lock:
-                report = self.engine.quality(image, face, crop=crop,
-                                             min_size=self.config.min_face)
+            crop, report = self._assess(image, face)
             states[track.track_id] = quality_state(report)
             if states[track.track_id] is None:
                 todo.append(track)
@@ -295,9 +299,7 @@ class Recogniser:
             return FaceCapture(False, "no face in view" if track_id is None
                                else "that face is no longer in view")
         track, face = pair
-        crop = self._align(image, face)
-        with self.lock:
-            report = self.engine.quality(image, face, crop=crop, min_size=self.config.min_face)
+        crop, report = self._assess(image, face)
         if not report.ok:
             return FaceCapture(False, report.reason or "quality too low", None, crop,
                                track.track_id, report)
