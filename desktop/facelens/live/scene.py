@@ -100,6 +100,3 @@ class Scene:
         """The smallest face whose box holds the point, or None."""
         hits = [f for f in self.faces if f.contains(x, y)]
         return min(hits, key=lambda f: f.area) if hits else None
-
-    def largest_face(self) -> SceneFace | None:
-        return max(self.faces, key=lambda f: f.area) if self.faces else None
