@@ -81,7 +81,3 @@ class SessionCache:
         with self._lock:
             sessions = list(self._sessions.values())
         return "CUDA" if any(session_provider(s) == "CUDA" for s in sessions) else "CPU"
-
-    def provider_of(self, path: Path) -> str:
-        """``"CUDA"`` or ``"CPU"``: where the model at `path` really runs."""
-        return session_provider(self.get(path))
