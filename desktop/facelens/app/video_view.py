@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
@@ -18,10 +17,10 @@ OTHER = QColor(240, 180, 30)  # too small / too blurry
 
 
 def to_qimage(bgr: np.ndarray) -> QImage:
-    """A QImage that owns a copy of the BGR frame's pixels as RGB."""
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    """A QImage that owns a copy of the BGR frame's pixels (Qt reads BGR directly)."""
+    bgr = np.ascontiguousarray(bgr)
+    h, w = bgr.shape[:2]
+    return QImage(bgr.data, w, h, 3 * w, QImage.Format.Format_BGR888).copy()
 
 
 class VideoView(QWidget):
