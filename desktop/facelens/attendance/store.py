@@ -95,6 +95,8 @@ class AttendanceStore:
         last = self._last.get(person)
         if last is None:
             last = self._last_from_db(person, now)
+            if last is not None:  # kept: not asked again on every sighting in the window
+                self._last[person] = last
         return last is None or now - last >= self.window_s
 
     def _last_from_db(self, person: str, now: float) -> float | None:
