@@ -17,6 +17,7 @@ import numpy as np
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import GalleryError
+from ..live.tracker import iou_matrix
 from .actions import ActionResult, DoorAction
 from .antispoof import AntiSpoof, SpoofReading
 from .audit import AuditFault, AuditLog, AuditRow
@@ -34,14 +35,6 @@ class Outcome:
     audit_seq: int | None
     action: ActionResult | None
     fault: str = ""
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / area) if area > 0 else 0.0
 
 
 class KioskStation:
@@ -114,7 +107,7 @@ class KioskStation:
             return Reading(face=False), None
         face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         box = np.asarray(face.box, dtype=np.float32)
-        if self._prev_box is not None and _iou(box, self._prev_box) < 0.2:
+        if self._prev_box is not None and iou_matrix(box[None], self._prev_box[None])[0, 0] < 0.2:
             self.temporal.reset()  # another face, or a jump: a new track
         self._prev_box = box
         height = float(box[3] - box[1])
