@@ -15,7 +15,7 @@ import numpy as np
 from .cli import emit
 from .engine.recognizer import FaceEngine, FaceResult
 from .errors import GalleryError, ImageError
-from .gallery import Gallery, open_for_home
+from .gallery import Gallery, open_configured, open_for_home
 from .images import encode_jpeg, load_image
 from .paths import data_home
 from .settings import Settings
@@ -30,9 +30,8 @@ class Context:
         self.engine = _load_engine(self.settings)
         self.gallery = open_for_home(self.home, self.engine.model_id, self.engine.dim)
         override = getattr(args, "threshold", None)
-        self.threshold = float(override if override is not None else
-                               self.settings.threshold if self.settings.threshold is not None
-                               else self.engine.default_threshold)
+        self.threshold = float(override) if override is not None else \
+            self.settings.match_threshold(self.engine.default_threshold)
 
     def faces(self, image: str) -> list[FaceResult]:
         return self.engine.analyze_photo(load_image(image), min_face=20)
@@ -145,11 +144,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def _open_gallery(args: argparse.Namespace) -> Gallery:
     """The gallery without loading models (people, remove, rename)."""
-    from .modelpack.pack import source_manifest
-
-    home = data_home(getattr(args, "home", None))
-    space = source_manifest(Settings.load(home).model_pack)["embedding"]
-    return open_for_home(home, space["model_id"], space["dim"])
+    return open_configured(data_home(getattr(args, "home", None)))
 
 
 def cmd_people(args: argparse.Namespace) -> int:

@@ -26,6 +26,10 @@ class Settings:
     attendance_window_s: float = 300.0  # a person is logged at most once per this many seconds
     attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
 
+    def match_threshold(self, default: float) -> float:
+        """The similarity a match needs: the user's setting, else the pack's `default`."""
+        return float(self.threshold if self.threshold is not None else default)
+
     @classmethod
     def load(cls, home: Path) -> Settings:
         """Read settings from `home`; defaults when the file is missing or unreadable."""

@@ -41,10 +41,9 @@ EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
 
 
 def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
-    threshold = settings.threshold if settings.threshold is not None else default_threshold
-    return LiveConfig(threshold=threshold, detect_scale=settings.detect_scale,
-                      min_face=settings.min_face, recheck_frames=settings.recheck_frames,
-                      detect_every=settings.detect_every)
+    return LiveConfig(threshold=settings.match_threshold(default_threshold),
+                      detect_scale=settings.detect_scale, min_face=settings.min_face,
+                      recheck_frames=settings.recheck_frames, detect_every=settings.detect_every)
 
 
 _LABEL_BGR = {RECOGNISED: (80, 220, 80), NOT_RECOGNISED: (60, 60, 230)}

@@ -50,7 +50,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.settings = settings
         self.default, self.far = default_threshold, far
-        value = settings.threshold if settings.threshold is not None else default_threshold
+        value = settings.match_threshold(default_threshold)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(round(value * 100))

@@ -12,7 +12,7 @@ from ..errors import GalleryError
 from .gallery import DEFAULT_FILENAME, Gallery, default_db_path
 from .names import MAX_NAME_LENGTH
 from .records import Match, Person
-from .unlock import open_for_home
+from .unlock import open_configured, open_for_home
 
 __all__ = ["DEFAULT_FILENAME", "MAX_NAME_LENGTH", "Gallery", "GalleryError", "Match", "Person",
-           "default_db_path", "open_for_home"]
+           "default_db_path", "open_configured", "open_for_home"]

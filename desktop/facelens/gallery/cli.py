@@ -17,14 +17,13 @@ from ..errors import GalleryError
 from ..paths import data_home
 from . import db, sealing
 from .gallery import Gallery, default_db_path
+from .unlock import open_configured
 
 NEW_PASSPHRASE_ENV = "FACELENS_NEW_PASSPHRASE"
 
 
 def _open(args: argparse.Namespace) -> Gallery:
-    from ..engine_cli import _open_gallery  # the gallery without loading the models
-
-    return _open_gallery(args)
+    return open_configured(data_home(getattr(args, "home", None)))
 
 
 def _new_passphrase(env: str) -> str:

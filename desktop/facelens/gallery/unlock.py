@@ -32,6 +32,15 @@ def passphrase_source(passphrase: str | None = None, prompt: bool = True,
     return get
 
 
+def open_configured(home: Path) -> Gallery:
+    """The gallery of `home` for its configured model pack, without loading any model."""
+    from ..modelpack.pack import source_manifest
+    from ..settings import Settings
+
+    space = source_manifest(Settings.load(home).model_pack)["embedding"]
+    return open_for_home(home, space["model_id"], space["dim"])
+
+
 def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None = None,
                   prompt: bool = True, ask: Callable[[], str | None] | None = None) -> Gallery:
     """The gallery of the data folder `home` (see `Gallery.open`), unlocked when encrypted.
