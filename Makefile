@@ -24,7 +24,7 @@ run: setup
 	$(VENV)/bin/facelens $(ARGS)
 
 test: setup
-	$(VENV)/bin/ruff check desktop tests
+	$(VENV)/bin/ruff check desktop tests packaging
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -43,9 +43,10 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from facelens.app.main_window import MainWindow, jpeg
+    from facelens.app.main_window import MainWindow
     from facelens.engine.recognizer import FaceEngine
     from facelens.gallery import Gallery, default_db_path
+    from facelens.images import encode_jpeg
     from facelens.live.photos import prepare_photos
     from facelens.live.scene import NOT_RECOGNISED, RECOGNISED
     from facelens.live.synth import Actor, write_video
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
             good = [r for r in prepare_photos(engine, sorted((args.photos / folder).iterdir())[1:4])
                     if r.ok]
             gallery.enrol(name, np.stack([r.embedding for r in good]),
-                          thumbnails=[jpeg(r.thumbnail) for r in good])
+                          thumbnails=[encode_jpeg(r.thumbnail) for r in good])
     first = {f: sorted((args.photos / f).iterdir())[0] for f in [*PEOPLE.values(), STRANGER]}
     actors = [Actor.from_file(first[f], n) for n, f in PEOPLE.items()]
     actors.append(Actor.from_file(first[STRANGER], "stranger"))
