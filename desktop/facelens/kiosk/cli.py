@@ -89,9 +89,7 @@ def cmd_config(args: argparse.Namespace) -> int:
             changes.update(action_kind=kind, action_target="" if kind == "none" else target)
     if changes:
         _require_pin(args, home)
-        for k, v in changes.items():
-            setattr(cfg, k, v)
-        cfg.save(home)
+        cfg = KioskConfig.update(home, changes)
     shown = {k: v for k, v in asdict(cfg).items() if not k.startswith("encryption")}
     shown["encrypted_thumbnails"] = bool(cfg.encryption_salt)
     emit(args, shown, "\n".join(f"{k} = {v}" for k, v in shown.items()))

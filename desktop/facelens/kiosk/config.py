@@ -83,6 +83,15 @@ class KioskConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in raw.items() if k in known})
 
+    @classmethod
+    def update(cls, home: str | Path, changes: dict) -> KioskConfig:
+        """Load ``kiosk.json``, set `changes` (field -> value), save it; the saved config."""
+        cfg = cls.load(home)
+        for k, v in changes.items():
+            setattr(cfg, k, v)
+        cfg.save(home)
+        return cfg
+
     def save(self, home: str | Path) -> None:
         self.validate()
         path = Path(home) / FILE_NAME
