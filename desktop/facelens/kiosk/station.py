@@ -9,6 +9,7 @@ action fires. Faults (database full or locked, door action failing) are shown, n
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -16,7 +17,8 @@ import cv2
 import numpy as np
 
 from ..attendance import AttendanceFault, AttendanceStore
-from ..errors import GalleryError
+from ..errors import FaceLensError, GalleryError
+from ..images import encode_jpeg
 from ..live.tracker import iou_matrix
 from .actions import ActionResult, DoorAction
 from .antispoof import AntiSpoof, SpoofReading
@@ -24,6 +26,13 @@ from .audit import AuditFault, AuditLog, AuditRow
 from .config import KioskConfig
 from .policy import Decision, DecisionPolicy, Reading, Status, View
 from .temporal import TemporalLiveness
+
+# what an admin may change on a running station (KioskConfig field names)
+LIVE_SETTINGS = ("policy", "frames", "threshold", "action_cooldown_s")
+
+
+class EnrolRefused(FaceLensError):
+    """No face in view, or the face in view fails the quality check."""
 
 
 @dataclass
@@ -65,6 +74,9 @@ class KioskStation:
         self.last_outcome: Outcome | None = None
         self.fault = ""  # the latest fault, shown until the next granted decision
         self.view = View(Status.LOOK, "Look at the camera")
+        # engine and station state: the worker's process() and an admin's enrol or settings
+        # change take it in turn (the engine itself has no lock)
+        self.lock = threading.RLock()
 
     # -- inputs -----------------------------------------------------------------------------
 
@@ -84,6 +96,10 @@ class KioskStation:
 
     def process(self, bgr: np.ndarray) -> View:
         """One camera frame -> what the screen shows now."""
+        with self.lock:
+            return self._process(bgr)
+
+    def _process(self, bgr: np.ndarray) -> View:
         now = self.clock()
         if self.claimed and now - self._claim_time > self.config.claim_timeout_s:
             self.claimed = None
@@ -96,6 +112,53 @@ class KioskStation:
             view = self._conclude(decision, view, bgr, face_box, now)
         self.view = view
         return view
+
+    # -- admin ------------------------------------------------------------------------------
+
+    def enrol_from_frame(self, bgr: np.ndarray, name: str) -> int:
+        """Enrol the largest face of `bgr` as `name`; return the templates added.
+
+        EnrolRefused when there is no face or it fails the quality check (with the reason).
+        One detection and one embedding: tens of milliseconds, under the station's lock.
+        """
+        with self.lock:
+            faces = self.engine.detect(bgr, min_face=40)
+            if not faces:
+                raise EnrolRefused("no face in view")
+            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+            crop = self.engine.align(bgr, face.landmarks)
+            report = self.engine.quality(bgr, face, crop)
+            if not report.ok:
+                raise EnrolRefused(f"face not enrolled: {report.reason}")
+            added = self.gallery.enrol(name, self.engine.embed([crop]), sources=["kiosk"],
+                                       thumbnails=[encode_jpeg(crop)])
+            self.policy.reset()  # the next frames are judged against the new gallery
+            self.temporal.reset()
+            return added
+
+    def apply_settings(self, changes: dict) -> None:
+        """Change LIVE_SETTINGS on the running station (KioskConfigError if invalid)."""
+        unknown = set(changes) - set(LIVE_SETTINGS)
+        if unknown:
+            raise ValueError(f"not a live setting: {sorted(unknown)}")
+        with self.lock:
+            old = {k: getattr(self.config, k) for k in changes}
+            for k, v in changes.items():
+                setattr(self.config, k, v)
+            try:
+                self.config.validate()
+            except FaceLensError:
+                for k, v in old.items():
+                    setattr(self.config, k, v)
+                raise
+            c = self.config
+            self.threshold = c.threshold if c.threshold is not None else \
+                self.engine.default_threshold
+            self.policy.policy, self.policy.frames = c.policy, c.frames
+            self.door.config = c.action
+            self.claimed = None
+            self.policy.reset()
+            self.temporal.reset()
 
     # -- per frame --------------------------------------------------------------------------
 
