@@ -11,22 +11,31 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from ..errors import FaceLensError
+from ..kiosk.config import POLICIES, KioskConfig
 from ..kiosk.pin import AdminPin, PinError
 from ..kiosk.policy import Status, View
 from ..kiosk.station import KioskStation
@@ -109,15 +118,58 @@ class PinDialog(QDialog):
         return False
 
 
+class SettingsDialog(QDialog):
+    """The kiosk settings that matter at the door: policy, frames, threshold, cooldown."""
+
+    def __init__(self, config: KioskConfig, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Kiosk settings")
+        self.policy = QComboBox()
+        self.policy.addItems(POLICIES)
+        self.policy.setCurrentText(config.policy)
+        self.frames = QSpinBox()
+        self.frames.setRange(1, 60)
+        self.frames.setValue(config.frames)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setDecimals(3)
+        self.threshold.setSingleStep(0.01)
+        self.threshold.setSpecialValueText("model default")  # 0.0 stands for None
+        self.threshold.setValue(config.threshold or 0.0)
+        self.cooldown = QDoubleSpinBox()
+        self.cooldown.setRange(0.0, 3600.0)
+        self.cooldown.setSuffix(" s")
+        self.cooldown.setValue(config.action_cooldown_s)
+        form = QFormLayout(self)
+        form.addRow("Policy", self.policy)
+        form.addRow("Consecutive frames", self.frames)
+        form.addRow("Recognition threshold", self.threshold)
+        form.addRow("Door-action cooldown", self.cooldown)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def changes(self) -> dict:
+        """The dialog's values as KioskConfig fields."""
+        return {"policy": self.policy.currentText(), "frames": self.frames.value(),
+                "threshold": self.threshold.value() or None,
+                "action_cooldown_s": self.cooldown.value()}
+
+
 class KioskWindow(QWidget):
     """Full-screen status, camera preview, claim entry (verify) and the admin view."""
 
     closed = Signal()  # the window was closed (after the admin PIN when locked)
 
-    def __init__(self, station: KioskStation, pin: AdminPin, locked: bool = True):
+    def __init__(self, station: KioskStation, pin: AdminPin, locked: bool = True,
+                 home: str | Path | None = None):
         super().__init__()
         self.station = station
         self.pin = pin
+        self.home = Path(home) if home is not None else pin.path.parent  # where kiosk.json is
+        self._frame: np.ndarray | None = None  # the newest camera frame, for enrolling
         self.unlocked = not locked  # locked: closing needs the admin PIN
         self.setWindowTitle("FaceLens kiosk")
         self.status = QLabel("Look at the camera")
@@ -144,10 +196,26 @@ class KioskWindow(QWidget):
         admin_button = QPushButton("Admin")
         admin_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         admin_button.clicked.connect(self.ask_pin)
+        # admin actions: visible only while unlocked
+        self.enrol_button = QPushButton("Enrol face in view...")
+        self.enrol_button.clicked.connect(self.enrol_in_view)
+        self.settings_button = QPushButton("Settings...")
+        self.settings_button.clicked.connect(self.open_settings)
+        self.lock_button = QPushButton("Lock")
+        self.lock_button.clicked.connect(self.lock)
+        self.admin_note = QLabel("")  # the result of the last admin action
+        self.admin_note.setWordWrap(True)
+        for w in self._admin_actions():
+            w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            w.setVisible(False)
 
         side = QVBoxLayout()
         side.addWidget(self.preview)
         side.addWidget(self.admin)
+        side.addWidget(self.enrol_button)
+        side.addWidget(self.settings_button)
+        side.addWidget(self.lock_button)
+        side.addWidget(self.admin_note)
         side.addStretch(1)
         main = QVBoxLayout()
         main.addStretch(1)
@@ -185,6 +253,7 @@ class KioskWindow(QWidget):
             detail = f"⚠ {self.station.fault}"
         self.detail.setText(detail)
         if frame is not None:
+            self._frame = frame
             self.preview.setPixmap(QPixmap.fromImage(to_qimage(frame)).scaled(
                 self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
@@ -237,7 +306,66 @@ class KioskWindow(QWidget):
         self.unlocked = True
         self.admin.setVisible(True)
         self.admin.setText(self.admin_text())
+        for w in self._admin_actions():
+            w.setVisible(True)
         self.audit_view().show()
+
+    def lock(self) -> None:
+        """Hide the admin view and its actions; leaving needs the PIN again."""
+        self.unlocked = False
+        for w in (self.admin, *self._admin_actions()):
+            w.setVisible(False)
+        self.admin_note.clear()
+
+    def _admin_actions(self) -> tuple[QWidget, ...]:
+        return (self.enrol_button, self.settings_button, self.lock_button, self.admin_note)
+
+    # -- admin actions ----------------------------------------------------------------------
+
+    def enrol_in_view(self) -> bool:
+        """Ask for a name and enrol the largest face of the newest frame.
+
+        Runs on the UI thread: one detection and one embedding take tens of milliseconds
+        (plus at most one frame's processing while waiting for the station's lock).
+        """
+        if not self.unlocked:
+            return False
+        frame = self._frame
+        if frame is None:
+            self.admin_note.setText("Enrol: no camera frame yet")
+            return False
+        name, ok = QInputDialog.getText(self, "Enrol face in view", "Name of the person:")
+        if not ok or not name.strip():
+            return False
+        try:
+            added = self.station.enrol_from_frame(frame, name.strip())
+        except FaceLensError as exc:
+            self.admin_note.setText(f"Enrol {name.strip()}: {exc}")
+            return False
+        self.admin_note.setText(f"Enrolled {name.strip()} ({added} template)")
+        return True
+
+    def open_settings(self) -> bool:
+        """Edit the door settings; apply them to the running station and save kiosk.json."""
+        if not self.unlocked:
+            return False
+        dialog = SettingsDialog(self.station.config, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        return self.apply_settings(dialog.changes())
+
+    def apply_settings(self, changes: dict) -> bool:
+        try:
+            self.station.apply_settings(changes)
+            KioskConfig.update(self.home, changes)
+        except (FaceLensError, OSError) as exc:
+            self.admin_note.setText(f"Settings not saved: {exc}")
+            return False
+        self.claim.setVisible(self.station.config.policy == "verify")
+        self.footer.setText(self._footer_text())
+        self.admin.setText(self.admin_text())
+        self.admin_note.setText("Settings applied and saved")
+        return True
 
     def audit_view(self) -> QTextEdit:
         view = QTextEdit()
@@ -254,6 +382,7 @@ class KioskWindow(QWidget):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.unlocked or self.ask_pin():
+            self.lock()  # leaving: the admin actions go with it
             event.accept()
             self.closed.emit()
         else:
@@ -294,7 +423,7 @@ def start_kiosk(home, source: str = "0", policy: str | None = None,
     if policy:
         station.config.policy = policy
         station.policy.policy = policy
-    window = KioskWindow(station, pin)
+    window = KioskWindow(station, pin, home=home)
     worker = KioskWorker(station, source)
     thread = QThread()
     worker.moveToThread(thread)
