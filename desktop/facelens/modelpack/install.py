@@ -216,7 +216,7 @@ def export_pack(name: str, dest: str | os.PathLike, home: Path | None = None) ->
         raise ModelPackError(f"{dest.parent}: no such folder; create it or choose another path")
     part = dest.with_name(dest.name + ".part")
     try:
-        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             zf.write(pack.dir / "manifest.json", f"{name}/manifest.json")
             if (pack.dir / "MODEL_CARD.md").exists():
                 zf.write(pack.dir / "MODEL_CARD.md", f"{name}/MODEL_CARD.md")
