@@ -47,6 +47,8 @@ class Server:
         self.files: dict[str, bytes] = {}
         self.cut_once: set[str] = set()  # first GET sends half the body, then hangs up
         self.stall: set[str] = set()  # never answers within the client's timeout
+        self.redirects: dict[str, str] = {}  # path -> URL it is moved to (302)
+        self.ignore_range = False  # answer 200 with the whole file to a Range request
         self.requests: list[tuple[str, dict[str, str]]] = []
         server = self
 
@@ -59,13 +61,19 @@ class Server:
                 if self.path in server.stall:
                     time.sleep(1.5)
                     return
+                if self.path in server.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 data = server.files.get(self.path)
                 if data is None:
                     self.send_error(404, "Not Found")
                     return
                 start = 0
                 m = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-                if m:
+                if m and not server.ignore_range:
                     start = int(m.group(1))
                     if start >= len(data):
                         self.send_error(416, "Range Not Satisfiable")
@@ -202,6 +210,30 @@ def test_interrupted_download_resumes_with_range(server, tmp_path):
     assert seen[-1] == (len(data), len(data))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert not (tmp_path / "f.bin.part").exists()
+
+
+def test_server_ignoring_range_restarts_the_file(server, tmp_path):
+    data = np.random.default_rng(8).bytes(200_000)
+    server.files["/f.bin"] = data
+    server.cut_once.add("/f.bin")
+    server.ignore_range = True
+    out = download(server.url("/f.bin"), tmp_path / "f.bin", digest=_sha256(data), retry_wait=0)
+    assert out.read_bytes() == data  # not the first half twice
+    assert len(server.gets("/f.bin")) == 2
+
+
+def test_redirect_is_followed_and_resumed_without_the_token(server, tmp_path):
+    data = np.random.default_rng(9).bytes(200_000)
+    server.files["/cdn/f.bin"] = data
+    server.cut_once.add("/cdn/f.bin")
+    server.redirects["/release/f.bin"] = f"http://localhost:{server.port}/cdn/f.bin"
+    download(server.url("/release/f.bin"), tmp_path / "f.bin", digest=_sha256(data),
+             retry_wait=0, headers={"Authorization": "Bearer s3cret"})
+    assert (tmp_path / "f.bin").read_bytes() == data
+    assert all(h["Authorization"] == "Bearer s3cret" for h in server.gets("/release/f.bin"))
+    first, second = server.gets("/cdn/f.bin")
+    assert "Authorization" not in first and "Authorization" not in second
+    assert second["Range"] != "bytes=0-"
 
 
 def test_wrong_checksum_is_deleted(server, tmp_path):

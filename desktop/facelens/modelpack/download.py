@@ -121,8 +121,13 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
     if have > max_bytes:
         part.unlink()
         have = 0
-    req = urllib.request.Request(url, headers={
-        "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers})
+    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
+                                               "Accept-Encoding": "identity"})
+    for key, value in headers.items():
+        if key.lower() == "authorization":  # never forwarded by a redirect (e.g. to a CDN)
+            req.add_unredirected_header(key, value)
+        else:
+            req.add_header(key, value)
     if have:
         req.add_header("Range", f"bytes={have}-")
     try:
