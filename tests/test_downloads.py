@@ -50,6 +50,7 @@ class Server:
         self.redirects: dict[str, str] = {}  # path -> URL it is moved to (302)
         self.ignore_range = False  # answer 200 with the whole file to a Range request
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.proxied: list[str] = []  # absolute URLs asked of this server as an HTTP proxy
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +58,9 @@ class Server:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if self.path.startswith("http://"):  # a proxy request: serve it ourselves
+                    server.proxied.append(self.path)
+                    self.path = "/" + self.path.split("/", 3)[3]
                 server.requests.append((self.path, dict(self.headers)))
                 if self.path in server.stall:
                     time.sleep(1.5)
@@ -107,6 +111,16 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _direct_connections(monkeypatch):
+    """The local server is reached directly, whatever proxy or registry the machine running the
+    tests has configured in its environment."""
+    for var in ("http_proxy", "https_proxy", "all_proxy", "npm_config_proxy",
+                "npm_config_https_proxy", "npm_config_registry"):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.upper(), raising=False)
 
 
 @pytest.fixture
@@ -414,6 +428,19 @@ def test_registry_and_token_come_from_the_users_npmrc(server, tarball, tmp_path,
     assert meta_headers["Authorization"] == "Bearer s3cret"
     (tgz_headers,) = server.gets(tgz_path)
     assert "Authorization" not in tgz_headers
+
+
+def test_proxy_comes_from_the_users_npmrc(server, tarball, tmp_path, monkeypatch):
+    npmrc = tmp_path / "npmrc"
+    npmrc.write_text(f"registry=http://registry.invalid/\nproxy=http://127.0.0.1:{server.port}\n")
+    for var in ("NPM_CONFIG_REGISTRY", "npm_config_registry"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("npm_config_userconfig", str(npmrc))
+    tgz_path = serve_npm(server, tarball, f"http://registry.invalid/{NPM['package']}/-/{TGZ_NAME}")
+    dest = fetch_npm_tarball(NPM["package"], NPM["version"], NPM["integrity"], tmp_path / "t.tgz")
+    assert dest.read_bytes() == tarball
+    assert server.proxied == [f"http://registry.invalid/{NPM['package']}/{NPM['version']}",
+                              f"http://registry.invalid{tgz_path}"]
 
 
 def test_registry_tarball_that_fails_integrity_is_refused(server, tarball, tmp_path,

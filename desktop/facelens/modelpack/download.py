@@ -63,14 +63,15 @@ class _Unreachable(DownloadError):
 def download(url: str, dest: Path, *, digest: str | None, algo: str = "sha256",
              max_bytes: int = DEFAULT_MAX_BYTES, progress: ByteProgress = _quiet,
              timeout: float = 30.0, attempts: int = 5, retry_wait: float = 1.0,
-             headers: Mapping[str, str] | None = None) -> Path:
+             headers: Mapping[str, str] | None = None, proxy: str | None = None) -> Path:
     """Fetch `url` into `dest` and return `dest`, checked against the hex `digest` (`algo`).
 
     A `dest` that already matches is returned at once. Cut connections, timeouts and server
     errors (5xx) are retried up to `attempts` times, resuming with HTTP Range; when they run out,
     or the server cannot be reached, the ``.part`` file stays so that the next run resumes. A
     wrong digest, a file over `max_bytes` or an HTTP 4xx answer remove it. Nothing is ever left
-    at `dest` that does not match. `digest=None` skips the check (for metadata only).
+    at `dest` that does not match. `digest=None` skips the check (for metadata only). `proxy`
+    (a URL) replaces the proxy from the environment (``https_proxy`` ...).
     """
     dest = Path(dest)
     if digest and dest.is_file() and file_digest(dest, algo) == digest.lower():
@@ -82,7 +83,7 @@ def download(url: str, dest: Path, *, digest: str | None, algo: str = "sha256",
     failures = 0
     while True:
         try:
-            _fetch_into(url, part, max_bytes, progress, timeout, headers or {})
+            _fetch_into(url, part, max_bytes, progress, timeout, headers or {}, proxy)
         except _Retry as exc:
             failures += 1
             resumed = True
@@ -115,7 +116,7 @@ def download(url: str, dest: Path, *, digest: str | None, algo: str = "sha256",
 
 
 def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, timeout: float,
-                headers: Mapping[str, str]) -> None:
+                headers: Mapping[str, str], proxy: str | None) -> None:
     """One HTTP request that appends to `part`; raises _Retry for transient failures."""
     have = part.stat().st_size if part.exists() else 0
     if have > max_bytes:
@@ -131,7 +132,12 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
     if have:
         req.add_header("Range", f"bytes={have}-")
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        if proxy:
+            opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+            resp = opener.open(req, timeout=timeout)
+        else:
+            resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # the .part is already whole (or not this file): restart
             part.unlink()

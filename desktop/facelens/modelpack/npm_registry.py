@@ -4,7 +4,8 @@ The registry is the one the user's npm would use: ``npm_config_registry`` (in an
 in the environment, else ``registry=`` in the user's npm config file (``$npm_config_userconfig``,
 else ``~/.npmrc``), else https://registry.npmjs.org/. A token configured for that registry
 (``//host/path/:_authToken=...``, with ``${VAR}`` expanded as npm does) is sent only to URLs
-under it. The tarball must match the recipe's pinned integrity hash, whatever the registry says.
+under it, and npm's ``https-proxy`` / ``proxy`` settings are used when set. The tarball must
+match the recipe's pinned integrity hash, whatever the registry says.
 """
 
 from __future__ import annotations
@@ -65,9 +66,10 @@ def npm_config(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     environ = os.environ if environ is None else environ
     userconfig = _env("userconfig", environ) or str(Path.home() / ".npmrc")
     config = read_npmrc(Path(userconfig).expanduser(), environ)
-    registry = _env("registry", environ)
-    if registry:
-        config["registry"] = registry
+    for key in ("registry", "https-proxy", "proxy", "noproxy"):
+        value = _env(key, environ) or _env(key.replace("-", "_"), environ)
+        if value:
+            config[key] = value
     return config
 
 
@@ -91,6 +93,19 @@ def auth_headers(url: str, config: Mapping[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
+def proxy_for(url: str, config: Mapping[str, str]) -> str | None:
+    """npm's proxy for `url` (``https-proxy`` for HTTPS, else ``proxy``), unless ``noproxy``
+    names its host; None leaves the environment's proxy settings in charge."""
+    host = urlsplit(url).hostname or ""
+    for entry in config.get("noproxy", "").split(","):
+        entry = entry.strip().lstrip(".")
+        if entry and (host == entry or host.endswith("." + entry)):
+            return None
+    if url.startswith("https:") and config.get("https-proxy"):
+        return config["https-proxy"]
+    return config.get("proxy") or None
+
+
 def integrity_hex(integrity: str) -> tuple[str, str]:
     """``sha512-<base64>`` as ``("sha512", <hex digest>)``."""
     algo, _, b64 = integrity.partition("-")
@@ -108,7 +123,8 @@ def fetch_npm_tarball(package: str, version: str, integrity: str, dest: Path,
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".npm-meta-") as tmp:
         meta_file = Path(tmp) / "meta.json"
         download(meta_url, meta_file, digest=None, max_bytes=MAX_METADATA_BYTES,
-                 timeout=timeout, attempts=3, headers=auth_headers(meta_url, config))
+                 timeout=timeout, attempts=3, proxy=proxy_for(meta_url, config),
+                 headers={"Accept": "application/json", **auth_headers(meta_url, config)})
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
             dist = meta["dist"]
@@ -126,7 +142,8 @@ def fetch_npm_tarball(package: str, version: str, integrity: str, dest: Path,
         f"{registry}{quote(package, safe='@')}/-/{package.rpartition('/')[2]}-{version}.tgz")
     algo, hexdigest = integrity_hex(integrity)
     return download(tarball, dest, digest=hexdigest, algo=algo, max_bytes=MAX_TARBALL_BYTES,
-                    progress=progress, timeout=timeout, headers=auth_headers(tarball, config))
+                    progress=progress, timeout=timeout, proxy=proxy_for(tarball, config),
+                    headers=auth_headers(tarball, config))
 
 
 def fetch_recipe_tarball(src: Mapping[str, str], tgz: Path,
