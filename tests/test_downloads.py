@@ -226,6 +226,24 @@ def test_interrupted_download_resumes_with_range(server, tmp_path):
     assert not (tmp_path / "f.bin.part").exists()
 
 
+def test_download_stopped_with_ctrl_c_resumes_on_the_next_run(server, tmp_path):
+    data = np.random.default_rng(6).bytes(400_000)
+    server.files["/f.bin"] = data
+
+    def interrupt(done, total):
+        if done > 150_000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        download(server.url("/f.bin"), tmp_path / "f.bin", digest=_sha256(data),
+                 progress=interrupt)
+    kept = (tmp_path / "f.bin.part").stat().st_size
+    assert 150_000 < kept < len(data) and not (tmp_path / "f.bin").exists()
+    download(server.url("/f.bin"), tmp_path / "f.bin", digest=_sha256(data))
+    assert (tmp_path / "f.bin").read_bytes() == data
+    assert server.gets("/f.bin")[1]["Range"] == f"bytes={kept}-"
+
+
 def test_server_ignoring_range_restarts_the_file(server, tmp_path):
     data = np.random.default_rng(8).bytes(200_000)
     server.files["/f.bin"] = data
