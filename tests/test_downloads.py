@@ -28,7 +28,13 @@ from facelens.modelpack import pack as pack_module
 from facelens.modelpack.download import DownloadError, download
 from facelens.modelpack.install import export_pack, install_file
 from facelens.modelpack.npm_registry import fetch_npm_tarball, npm_config, registry_url
-from facelens.modelpack.pack import available_packs, build_pack, load_pack, source_manifest
+from facelens.modelpack.pack import (
+    available_packs,
+    build_pack,
+    ensure_pack,
+    load_pack,
+    source_manifest,
+)
 from facelens.modelpack.url_pack import LicenceNotAccepted, build_url_pack
 
 LITE = source_manifest("lite")
@@ -132,8 +138,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def lite_pack():
-    """The real, built `lite` pack (read only)."""
-    return load_pack("lite")
+    """The real `lite` pack (built on first use, then only read)."""
+    return ensure_pack("lite")
 
 
 @pytest.fixture(scope="module")
