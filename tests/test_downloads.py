@@ -294,6 +294,50 @@ def test_connection_refused_says_so(no_network, tmp_path):
     assert not (tmp_path / "x.zip").exists()
 
 
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no trust store holds, and its key."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_untrusted_tls_certificate_is_reported_not_retried(server, tmp_path):
+    import ssl
+
+    server.files["/f.bin"] = b"z" * 1000
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(*_self_signed(tmp_path))
+    server.httpd.socket = ctx.wrap_socket(server.httpd.socket, server_side=True)
+    url = f"https://127.0.0.1:{server.port}/f.bin"
+    t0 = time.monotonic()
+    with pytest.raises(DownloadError, match=r"TLS certificate of 127\.0\.0\.1:\d+ could not be "
+                                            r"verified \(self.signed.*SSL_CERT_FILE"):
+        download(url, tmp_path / "f.bin", digest=_sha256(b"z" * 1000))
+    assert time.monotonic() - t0 < 5  # told at once, not after five tries
+    assert not (tmp_path / "f.bin").exists()
+
+
 def test_timeout_is_retried_then_reported(server, tmp_path):
     server.files["/slow"] = b"late"
     server.stall.add("/slow")

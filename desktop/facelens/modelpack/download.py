@@ -13,6 +13,7 @@ import http.client
 import os
 import re
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -163,6 +164,12 @@ def _fetch_into(url: str, part: Path, max_bytes: int, progress: ByteProgress, ti
                 f"{url}: connection refused by {_host(url)}: the server is down or the address "
                 "is wrong; check it (and any proxy setting), or fetch the file elsewhere and use "
                 "`facelens models install FILE`", "connection refused") from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise _Unreachable(
+                f"{url}: the TLS certificate of {_host(url)} could not be verified "
+                f"({reason.verify_message}); if a proxy on this network inspects HTTPS, add its "
+                "CA certificate to the system's store (or point SSL_CERT_FILE at it)",
+                "TLS certificate not trusted") from None
         if isinstance(reason, socket.gaierror):
             raise _Unreachable(
                 f"{url}: cannot resolve the host name {urlsplit(url).hostname!r}: this machine "
