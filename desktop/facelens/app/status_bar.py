@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from ..live.scene import Scene
 
 FIELDS = ("source", "resolution", "camera_fps", "processed_fps", "latency", "provider", "pack")
+RATES = ("camera_fps", "processed_fps", "latency")  # only true while a source runs
 
 
 class LiveStatusBar(QStatusBar):
@@ -28,6 +30,23 @@ class LiveStatusBar(QStatusBar):
         self.attendance_counts = [0, 0]  # people logged, unknown faces counted (this session)
         self.attendance_error = ""
         self.set_attendance(False)
+        self.full_message = ""  # the whole text of the message shown (elided) on the left
+        self.messageChanged.connect(lambda text: None if text else self.setToolTip(""))
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt name)
+        """Show `text` on the left, elided to the room the fields leave; the whole text is
+        the status bar's tooltip."""
+        self.full_message = text
+        room = self.width() - sum(w.width() + 6 for w in self.fields.values() if w.isVisible())
+        shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                              max(80, room - 24))
+        super().showMessage(shown, timeout)
+        self.setToolTip(text if shown != text else "")
+
+    def clear_rates(self) -> None:
+        """The source has ended or stopped: its rates and latency are no longer shown."""
+        for key in RATES:
+            self.fields[key].setText("")
 
     def text(self, key: str) -> str:
         return self.fields[key].text()
