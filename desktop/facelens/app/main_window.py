@@ -535,7 +535,8 @@ class MainWindow(QMainWindow):
         if self.engine is not None and getattr(self.engine, "cuda_fell_back", False):
             note = "CUDA was requested but could not be loaded: running on the CPU."
         folder = self.qsettings.value("data/home") or str(self.home)
-        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self)
+        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self,
+                                              far_table=self._far_table())
         self.settings_dialog.accepted.connect(
             lambda: self.apply_settings(self.settings_dialog.result_settings(),
                                         self.settings_dialog.data_folder()))
@@ -617,3 +618,9 @@ class MainWindow(QMainWindow):
         self.about_dialog = AboutDialog(self.engine, self)
         self.about_dialog.open()
         return self.about_dialog
+
+    def _far_table(self):
+        """The model pack's measured false-accept rates per threshold (None: not measured)."""
+        from ..far_table import load_far_table
+
+        return load_far_table(self.engine.pack_name) if self.engine is not None else None
