@@ -137,6 +137,11 @@ class SettingsDialog(QDialog):
         self.slider_value.setText(f"{self.threshold:.2f}")
         self.meaning.setText(threshold_meaning(self.threshold, self.default, self.far,
                                                self.far_table))
+        # a longer text needs more lines: grow the label (and the dialog) to show all of them
+        width = max(self.meaning.width(), self.meaning.minimumWidth())
+        needed = self.meaning.heightForWidth(width)
+        if needed > self.meaning.minimumHeight():
+            self.meaning.setMinimumHeight(needed)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Data folder", self.folder.text())
