@@ -12,7 +12,6 @@ from PySide6.QtGui import QFontMetrics
 
 from facelens.app.main_window import MainWindow
 from facelens.cli import main as cli_main
-from facelens.far_table import load_far_table
 from test_app import WAIT, make_window, templates, videos  # noqa: F401 (shared fixtures)
 
 pytest.importorskip("pytestqt")
@@ -150,6 +149,8 @@ def test_enrol_rejections_do_not_repeat_the_path(tmp_path, capsys):
 
 def test_settings_show_the_false_accept_rate_of_the_chosen_threshold(make_window, engine,
                                                                      qtbot):
+    from facelens.far_table import load_far_table
+
     window = make_window(None)
     qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT)
     table = load_far_table(engine.pack_name)

@@ -110,9 +110,9 @@ class VideoView(QWidget):
             p.setFont(font)
             verified = self.verified_track()
             for face in self.scene.faces:
-                self._paint_face(p, face, rect, s)
-                if face.track_id == verified:
+                if face.track_id == verified:  # under the face's own box and label
                     self._paint_verify_mark(p, face, rect, s)
+                self._paint_face(p, face, rect, s)
         if self.message:
             self._paint_message(p)
         p.end()
