@@ -161,7 +161,7 @@ def test_settings_show_the_false_accept_rate_of_the_chosen_threshold(make_window
     for value in (30, 38, 50):
         dialog.slider.setValue(value)
         texts[value] = dialog.meaning.text()
-        assert f"False-accept rate at {value / 100:.2f}: " in texts[value]
+        assert f"The false-accept rate at {value / 100:.2f} is " in texts[value]
     assert len(set(texts.values())) == 3
     assert f"{table.far(0.30):.2%}" in texts[30] and table.far(0.30) > table.far(0.38) > 0
     counts = np.array(table.at_or_above)

@@ -38,7 +38,7 @@ def threshold_meaning(value: float, default: float, far: float | None,
         side = "" if abs(value - default) < 0.005 else (
             "; lower than the default: more strangers accepted" if value < default
             else "; higher than the default: fewer strangers accepted, more people missed")
-        return (f"False-accept rate at {value:.2f}: {table.describe(value)}{side}. "
+        return (f"The false-accept rate at {value:.2f} is {table.describe(value)}{side}. "
                 f"Calibrated default {default:.2f}: {table.far(default):.2%}. Rates are per "
                 "comparison: with N people enrolled, a stranger is named about N times as "
                 "often.")
