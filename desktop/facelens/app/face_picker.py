@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QVBoxLayout
 
 from ..live.photos import PhotoFaces
 from .thumbs import thumb_pixmap
@@ -13,6 +13,7 @@ from .video_view import to_qimage
 
 PREVIEW_SIDE = 520  # the photo is shown at most this wide or high
 CROP_PX = 72
+PER_ROW = 6  # face buttons per row
 
 
 def numbered_preview(photo: PhotoFaces, side: int = PREVIEW_SIDE) -> QPixmap:
@@ -52,7 +53,7 @@ class FacePickDialog(QDialog):
         self.preview.setPixmap(numbered_preview(photo))
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.face_buttons: list[QPushButton] = []
-        row = QHBoxLayout()
+        grid = QGridLayout()
         for i, face in enumerate(photo.faces):
             text = str(i + 1) if face.ok else f"{i + 1}: {face.reason}"
             button = QPushButton(QIcon(thumb_pixmap(face.crop, CROP_PX)), text)
@@ -62,14 +63,14 @@ class FacePickDialog(QDialog):
                               else f"Face {i + 1} cannot be enrolled: {face.reason}")
             button.clicked.connect(lambda _=False, i=i: self.choose(i))
             self.face_buttons.append(button)
-            row.addWidget(button)
-        row.addStretch(1)
+            grid.addWidget(button, i // PER_ROW, i % PER_ROW)
+        grid.setColumnStretch(PER_ROW, 1)
         self.none_button = QPushButton("None of these")
         self.none_button.clicked.connect(lambda: self.choose(None))
         layout = QVBoxLayout(self)
         layout.addWidget(self.question)
         layout.addWidget(self.preview)
-        layout.addLayout(row)
+        layout.addLayout(grid)
         layout.addWidget(self.none_button, 0, Qt.AlignmentFlag.AlignRight)
 
     def choose(self, index: int | None) -> None:
