@@ -94,3 +94,21 @@ def test_closing_the_dialog_while_choosing_enrols_nothing(make_window, faces_dev
     dialog.close_button.click()
     qtbot.wait(200)
     assert dialog.results is None and amy_templates(window) == before
+
+
+def test_faces_that_cannot_be_enrolled_are_shown_but_cannot_be_chosen(engine, faces_dev,
+                                                                     qtbot):
+    from facelens.app.face_picker import FacePickDialog
+    from facelens.live.photos import photo_faces
+
+    photo = photo_faces(engine, faces_dev / "groups" / "2007_007763.jpg")  # 7 people, far off
+    assert len(photo.faces) == 7
+    small = [i for i, f in enumerate(photo.faces) if f.reason == "too small"]
+    assert small and photo.faces[0].ok
+    picker = FacePickDialog(photo, "Amy")
+    qtbot.addWidget(picker)
+    assert [b.isEnabled() for b in picker.face_buttons] == [f.ok for f in photo.faces]
+    assert "too small" in picker.face_buttons[small[0]].text()
+    assert photo.result(small[0]).reason == "too small"  # even if asked for, not enrolled
+    assert photo.result(None).reason.startswith("7 faces found and none chosen")
+    assert photo.result(0).ok and photo.result(0).note == "face 1 of 7, chosen"
