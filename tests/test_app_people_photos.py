@@ -69,6 +69,9 @@ def test_people_manager_shows_photos_and_deletes_one_after_confirming(make_windo
     people.buttons["delete_photo"].click()
     assert people.photo_ids() == [ids[0], ids[2]]
     assert [t.id for t in window.gallery.templates("Amy")] == [ids[0], ids[2]]
+    people.select_photo(ids[2])
+    people.refresh()  # e.g. after another process changed the gallery
+    assert people.selected() == "Amy" and people.selected_photo() == ids[2]
     item = next(people.list.item(i) for i in range(people.list.count())
                 if people.list.item(i).data(0x0100) == "Amy")
     assert "2 photos" in item.text()

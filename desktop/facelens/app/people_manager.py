@@ -90,6 +90,7 @@ class PeopleManager(QWidget):
     def refresh(self) -> None:
         """Reload the list from the gallery, keeping the selection."""
         keep = self.selected()
+        self.list.blockSignals(True)  # one update at the end, which keeps the photo selected
         self.list.clear()
         for person in (self.gallery.people() if self.gallery else []):
             n = person.templates
@@ -99,6 +100,7 @@ class PeopleManager(QWidget):
             self.list.addItem(item)
             if person.name == keep:
                 item.setSelected(True)
+        self.list.blockSignals(False)
         self._filter(self.search.text())
         self._photos_of = None  # the selected person's photos may have changed too
         self._update_buttons()
