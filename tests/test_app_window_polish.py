@@ -47,11 +47,15 @@ def test_a_long_status_message_is_elided_with_the_whole_text_as_tooltip(make_win
     window.resize(700, 500)
     qtbot.wait(50)
     window.status.showMessage(LONG, 10000)
-    shown = window.status.currentMessage()
+    shown = window.status.shown_message()
     assert shown != LONG and shown.endswith("…")
-    assert window.status.toolTip() == LONG and window.status.full_message == LONG
+    assert window.status.fontMetrics().horizontalAdvance(shown) < window.status.width()
+    assert window.status.toolTip() == LONG and window.status.currentMessage() == LONG
+    window.resize(780, 500)  # more room: more of it is shown
+    qtbot.waitUntil(lambda: len(window.status.shown_message()) > len(shown), timeout=WAIT)
+    assert window.status.currentMessage() == LONG
     window.status.showMessage("Enrolled Amy", 1000)
-    assert window.status.currentMessage() == "Enrolled Amy" and window.status.toolTip() == ""
+    assert window.status.shown_message() == "Enrolled Amy" and window.status.toolTip() == ""
 
 
 def test_a_missing_video_file_says_no_such_file(make_window, tmp_path, qtbot):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar
 
@@ -31,12 +33,33 @@ class LiveStatusBar(QStatusBar):
         self.attendance_error = ""
         self.set_attendance(False)
         self.full_message = ""  # the whole text of the message shown (elided) on the left
+        self._expires: float | None = None  # when that message goes (None: it stays)
         self.messageChanged.connect(lambda text: None if text else self.setToolTip(""))
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt name)
-        """Show `text` on the left, elided to the room the fields leave; the whole text is
-        the status bar's tooltip."""
+        """Show `text` on the left, elided to the room the fields leave (again whenever the
+        bar is resized); the whole text is the status bar's tooltip."""
         self.full_message = text
+        self._expires = time.monotonic() + timeout / 1000 if timeout else None
+        self._show_elided(timeout)
+
+    def currentMessage(self) -> str:  # noqa: N802 (Qt name)
+        """The whole message shown (its visible part may be elided: see `shown_message`)."""
+        return self.full_message if super().currentMessage() else ""
+
+    def shown_message(self) -> str:
+        """The message as painted, elided to fit."""
+        return super().currentMessage()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if super().currentMessage():
+            left = None if self._expires is None else self._expires - time.monotonic()
+            if left is None or left > 0:
+                self._show_elided(0 if left is None else max(1, int(left * 1000)))
+
+    def _show_elided(self, timeout: int) -> None:
+        text = self.full_message
         room = self.width() - sum(w.width() + 6 for w in self.fields.values() if w.isVisible())
         shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
                                               max(80, room - 24))
