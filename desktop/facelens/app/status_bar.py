@@ -11,6 +11,10 @@ from ..live.scene import Scene
 
 FIELDS = ("source", "resolution", "camera_fps", "processed_fps", "latency", "provider", "pack")
 RATES = ("camera_fps", "processed_fps", "latency")  # only true while a source runs
+# the widest each rate usually gets: its label keeps this width, so the bar does not jiggle
+RATE_TEMPLATES = {"camera_fps": "Camera 00.0 FPS",
+                  "processed_fps": "Processed 00.0 FPS (detect 00/s)",
+                  "latency": "Latency 0000 ms"}
 
 
 class LiveStatusBar(QStatusBar):
@@ -70,6 +74,7 @@ class LiveStatusBar(QStatusBar):
         """The source has ended or stopped: its rates and latency are no longer shown."""
         for key in RATES:
             self.fields[key].setText("")
+            self.fields[key].setMinimumWidth(0)
 
     def text(self, key: str) -> str:
         return self.fields[key].text()
@@ -90,6 +95,10 @@ class LiveStatusBar(QStatusBar):
         self.fields["processed_fps"].setText(
             f"Processed {s.processed_fps:.1f} FPS (detect {s.analysed_fps:.0f}/s)")
         self.fields["latency"].setText(f"Latency {scene.latency_ms:.0f} ms")
+        for key, template in RATE_TEMPLATES.items():
+            label = self.fields[key]
+            if not label.minimumWidth():
+                label.setMinimumWidth(label.fontMetrics().horizontalAdvance(template))
 
     def set_attendance(self, on: bool) -> None:
         """Show or hide the attendance indicator."""
