@@ -54,6 +54,14 @@ def _face_json(r: FaceResult, name: str | None, similarity: float | None) -> dic
             "similarity": None if similarity is None else round(float(similarity), 4)}
 
 
+def _why(exc: Exception, image: str) -> str:
+    """The reason an image failed, without the path in front (the caller names the file)."""
+    text = str(exc)
+    for prefix in (f"{image}: ", f"{Path(image)}: "):
+        text = text.removeprefix(prefix)
+    return text
+
+
 # -- commands ---------------------------------------------------------------------------------
 def cmd_enrol(args: argparse.Namespace) -> int:
     ctx = Context(args)
@@ -62,7 +70,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
         try:
             faces = ctx.faces(image)
         except ImageError as exc:
-            rejected.append({"image": image, "reason": str(exc)})
+            rejected.append({"image": image, "reason": _why(exc, image)})
             continue
         if not faces:
             rejected.append({"image": image, "reason": "no face found"})
@@ -103,7 +111,8 @@ def cmd_identify(args: argparse.Namespace) -> int:
             faces = ctx.faces(image)
         except ImageError as exc:
             failed = True
-            emit(args, {"image": image, "faces": [], "error": str(exc)}, f"{image}: {exc}")
+            emit(args, {"image": image, "faces": [], "error": _why(exc, image)},
+                 f"{image}: {_why(exc, image)}")
             continue
         matches = ctx.gallery.identify(np.stack([f.embedding for f in faces]),
                                        ctx.threshold) if faces else []
@@ -131,8 +140,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 raise ImageError("no face found")
         except ImageError as exc:
             failed = True
-            obj["error"] = str(exc)
-            emit(args, obj, f"{image}: {exc}")
+            obj["error"] = _why(exc, image)
+            emit(args, obj, f"{image}: {obj['error']}")
             continue
         m = ctx.gallery.verify(name, faces[0].embedding, ctx.threshold)
         obj.update(match=m.name is not None, similarity=round(float(m.similarity), 4))

@@ -1,4 +1,6 @@
-"""Enrol from photo files: file dialog or drag and drop, progress bar, rejection summary."""
+"""Enrol from photo files: file dialog or drag and drop, progress bar, rejection summary.
+
+A photo with several faces is never enrolled silently: the user chooses the face (or none)."""
 
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..live.photos import PhotoResult, prepare_photo, rejection_summary
+from ..live.photos import PhotoFaces, PhotoResult, photo_faces, rejection_summary
 from ..live.sources import IMAGE_SUFFIXES
+from .face_picker import FacePickDialog
+from .folders import FolderMemory
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
 
@@ -45,13 +49,21 @@ class EnrolFilesDialog(QDialog):
         self.lock = engine_lock or threading.RLock()
         self.paths: list[Path] = []
         self.results: list[PhotoResult] | None = None
+        self.found: list[PhotoFaces] = []  # the last check: every photo's faces
+        self.choices: dict[int, int | None] = {}  # photo index -> chosen face (None: none)
+        self.picker: FacePickDialog | None = None  # open while a face is being chosen
+        self._pending: list[int] = []  # photos with several faces still to choose from
+        self._name = ""
+        self.folders: FolderMemory | None = None  # where Add photos opens (last folder)
         self._cancel = threading.Event()
         self.name_box = QComboBox()
         self.name_box.setEditable(True)
         self.name_box.addItems(names)
         self.name_box.setCurrentText(name)
         self.list = QListWidget()
-        self.hint = QLabel("Drop photos here, or use Add photos. One face per photo is best.")
+        self.hint = QLabel("Drop photos here, or use Add photos. One face per photo is best; "
+                           "for a group photo you choose the face.")
+        self.hint.setWordWrap(True)
         self.progress = QProgressBar()
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -88,7 +100,11 @@ class EnrolFilesDialog(QDialog):
                 self.list.addItem(path.name)
 
     def browse(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Photos of this person", "", IMAGE_FILTER)
+        start = self.folders.start() if self.folders else ""
+        files, _ = QFileDialog.getOpenFileNames(self, "Photos of this person", start,
+                                                IMAGE_FILTER)
+        if files and self.folders:
+            self.folders.remember(files[0])
         self.add_paths(files)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -118,7 +134,7 @@ class EnrolFilesDialog(QDialog):
             if self._cancel.is_set():
                 break
             with self.lock:  # per photo: the live view gets the engine in between
-                results.append(prepare_photo(self.engine, path, self.min_face))
+                results.append(photo_faces(self.engine, path, self.min_face))
             self.progressed.emit(i + 1, len(paths))
         self._done.emit((name, results))
 
@@ -126,12 +142,39 @@ class EnrolFilesDialog(QDialog):
         self.progress.setValue(done)
 
     def _on_done(self, payload) -> None:
-        name, results = payload
+        self._name, self.found = payload
+        self.choices = {}
+        self._pending = [i for i, p in enumerate(self.found) if len(p.faces) > 1]
+        self._ask_next()
+
+    def _ask_next(self) -> None:
+        """Ask which face to use for the next photo with several faces; then finish."""
+        if not self._pending:
+            self.picker = None
+            self._finish()
+            return
+        index = self._pending.pop(0)
+        self.summary.setText(f"{self.found[index].path.name}: several faces; choose one.")
+        self.picker = FacePickDialog(self.found[index], self._name, len(self._pending), self)
+        self.picker.chosen.connect(lambda face: self._chosen(index, face))
+        self.picker.open()
+
+    def _chosen(self, index: int, face: int | None) -> None:
+        self.choices[index] = face
+        self._ask_next()
+
+    def _finish(self) -> None:
+        if self._cancel.is_set():
+            return
+        results = [p.result(self.choices.get(i)) for i, p in enumerate(self.found)]
         self.results = results
         self.summary.setText(rejection_summary(results))
         self.enrol_button.setEnabled(True)
-        self.finishedResults.emit(name, results)
+        self.finishedResults.emit(self._name, results)
 
     def reject(self) -> None:
-        self._cancel.set()
+        self._cancel.set()  # nothing of this check is enrolled
+        self._pending = []
+        if self.picker is not None:
+            self.picker.close()
         super().reject()

@@ -61,6 +61,10 @@ class LiveController(QObject):
     def set_verify(self, name: str | None) -> None:
         self.pipeline.recogniser.set_verify(name)
 
+    def choose_verify_face(self, track_id: int | None) -> None:
+        """Verify the face of track `track_id` (None: the largest face)."""
+        self.pipeline.recogniser.choose_verify_face(track_id)
+
     def capture(self, track_id: int | None) -> None:
         """Ask the worker for an enrolment capture; the answer comes as ``captured``."""
         self.pipeline.recogniser.request_capture(track_id, self._on_capture)

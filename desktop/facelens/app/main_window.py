@@ -29,6 +29,7 @@ from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
+from .folders import FolderMemory
 from .live_controller import AttendanceLogger, EngineLoader, LiveController
 from .people_manager import PeopleManager
 from .settings_dialog import SettingsDialog
@@ -81,6 +82,9 @@ class MainWindow(QMainWindow):
         self.attendance_view = None  # AttendanceView, opened from the Tools menu
         self.kiosk = None  # KioskSession while the kiosk runs
         self.message_box: QMessageBox | None = None
+        self.about_dialog = None  # AboutDialog, from Help > About
+        self.watcher = None  # GalleryWatcher: another process's gallery changes
+        self.folders = FolderMemory(self.qsettings)  # where file dialogs open
         self.setWindowTitle("FaceLens")
         self.video = VideoView()
         self.setCentralWidget(self.video)
@@ -98,7 +102,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [360], Qt.Orientation.Horizontal)  # the video fills the rest
         self._build_menus()
-        self.video.faceClicked.connect(self.enrol_from_live)
+        self.video.faceClicked.connect(self._face_clicked)
+        self.people.folders = self.folders
         self.people.changed.connect(self._gallery_changed)
         self.people.addPhotosRequested.connect(self.enrol_from_files)
         self.people.message.connect(lambda m: self.status.showMessage(m, 5000))
@@ -140,6 +145,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
         src = bar.addMenu("&Source")
         self.actions = {
             "camera": self._action(src, "&Camera...", self.choose_camera, "Ctrl+K"),
@@ -149,8 +155,8 @@ class MainWindow(QMainWindow):
                                    "Ctrl+Shift+O"),
             "stop": self._action(src, "&Stop", self.stop_source, "Ctrl+."),
         }
-        src.addSeparator()
-        self.actions["quit"] = self._action(src, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.actions["quit"] = self._action(self.file_menu, "&Quit", self.close,
+                                            QKeySequence.StandardKey.Quit)
         people = bar.addMenu("&People")
         self.actions["enrol_live"] = self._action(
             people, "&Enrol face from live view", lambda: self.enrol_from_live(None), "Ctrl+E")
@@ -174,6 +180,8 @@ class MainWindow(QMainWindow):
             self.tools_menu, "Attendance &report...", self.open_attendance_report, "Ctrl+Shift+R")
         self.actions["kiosk"] = self._action(
             self.tools_menu, "&Kiosk mode...", self.open_kiosk, "Ctrl+Shift+K")
+        self.help_menu = bar.addMenu("&Help")
+        self.actions["about"] = self._action(self.help_menu, "&About FaceLens", self.open_about)
 
     def show_tab(self, widget) -> None:
         self.dock.show()
@@ -208,6 +216,7 @@ class MainWindow(QMainWindow):
                 return
         self.people.set_gallery(self.gallery)
         self.verify.set_names(self.people.names())
+        self._watch_gallery()
         self.controller = LiveController(
             engine, lambda: self.gallery,
             live_config(self.settings, engine.default_threshold), self, self.engine_lock,
@@ -290,6 +299,7 @@ class MainWindow(QMainWindow):
     def stop_source(self) -> None:
         if self.controller is not None:
             self.controller.stop()
+        self.status.clear_rates()
         self.video.set_message("Stopped. Choose a source in the Source menu.")
 
     def choose_camera(self) -> None:
@@ -302,8 +312,10 @@ class MainWindow(QMainWindow):
             self.open_source(cam)
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Video file", "", VIDEO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Video file", self.folders.start(),
+                                              VIDEO_FILTER)
         if path:
+            self.folders.remember(path)
             self.open_source(path)
 
     def choose_url(self) -> None:
@@ -313,11 +325,15 @@ class MainWindow(QMainWindow):
             self.open_source(url.strip())
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Image folder (slideshow)")
+        path = QFileDialog.getExistingDirectory(self, "Image folder (slideshow)",
+                                                self.folders.start())
         if path:
+            self.folders.remember(path)
             self.open_source(path)
 
     def _source_event(self, event: SourceEvent) -> None:
+        if event.kind in ("ended", "failed", "stopped"):
+            self.status.clear_rates()  # the rates of a source that no longer runs
         if event.kind == "stopped" and self.last_event is not None \
                 and self.last_event.kind in ("ended", "failed"):
             return  # the reason it stopped is already shown
@@ -335,7 +351,8 @@ class MainWindow(QMainWindow):
         if scene is None:
             return
         self.video.show_scene(scene)
-        self.status.show_scene(scene)
+        if self.controller.pipeline.running:  # a scene painted after the end shows no rates
+            self.status.show_scene(scene)
         self.verify.show_result(scene.verify)
         if self.style_panel is not None and self.tabs.currentWidget() is self.style_tab \
                 and scene.image is not None:
@@ -375,6 +392,7 @@ class MainWindow(QMainWindow):
             return None
         self.files_dialog = EnrolFilesDialog(self.engine, self.people.names(), name,
                                              self.settings.min_face, self.engine_lock, self)
+        self.files_dialog.folders = self.folders
         self.files_dialog.finishedResults.connect(self._enrol_results)
         self.files_dialog.open()
         return self.files_dialog
@@ -517,7 +535,8 @@ class MainWindow(QMainWindow):
         if self.engine is not None and getattr(self.engine, "cuda_fell_back", False):
             note = "CUDA was requested but could not be loaded: running on the CPU."
         folder = self.qsettings.value("data/home") or str(self.home)
-        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self)
+        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self,
+                                              far_table=self._far_table())
         self.settings_dialog.accepted.connect(
             lambda: self.apply_settings(self.settings_dialog.result_settings(),
                                         self.settings_dialog.data_folder()))
@@ -550,6 +569,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.save_state()
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
         if self.controller is not None:
             self.controller.stop()
         if self.attendance is not None:
@@ -558,3 +580,47 @@ class MainWindow(QMainWindow):
         if self.attendance_view is not None:
             self.attendance_view.close()
         super().closeEvent(event)
+
+    # -- appended: gallery watching, verify face choice, About -------------------------------
+    def _watch_gallery(self) -> None:
+        """Refresh the people list when another process (CLI, kiosk) changes the gallery."""
+        from .gallery_watch import GalleryWatcher
+
+        if self.watcher is not None and self.watcher.path == self.gallery.path:
+            return
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.watcher = GalleryWatcher(self.gallery.path, parent=self)
+        self.watcher.changed.connect(self._gallery_changed_elsewhere)
+
+    def _gallery_changed_elsewhere(self) -> None:
+        if self.gallery is not None:  # recognition re-reads the gallery by itself
+            self.people.refresh()
+            self.verify.set_names(self.people.names())
+
+    def _face_clicked(self, track_id: int) -> None:
+        """In the Verify tab a click chooses the face to verify; elsewhere it enrols it."""
+        if self.dock.isVisible() and self.tabs.currentWidget() is self.verify:
+            self.choose_verify_face(track_id)
+        else:
+            self.enrol_from_live(track_id)
+
+    def choose_verify_face(self, track_id: int | None) -> None:
+        """Verify the face of track `track_id` (None: the largest face in view)."""
+        if self.controller is not None:
+            self.controller.choose_verify_face(track_id)
+            self.status.showMessage("Verifying the highlighted face", 3000)
+
+    def open_about(self):
+        """Help > About: versions, provider, model pack and licences."""
+        from .about import AboutDialog
+
+        self.about_dialog = AboutDialog(self.engine, self)
+        self.about_dialog.open()
+        return self.about_dialog
+
+    def _far_table(self):
+        """The model pack's measured false-accept rates per threshold (None: not measured)."""
+        from ..far_table import load_far_table
+
+        return load_far_table(self.engine.pack_name) if self.engine is not None else None

@@ -19,17 +19,29 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
+from ..far_table import FarTable
 from ..settings import Settings
 
 PROVIDERS = [("Auto (CUDA if it loads, else CPU)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
 PACKS = ["lite"]
 
 
-def threshold_meaning(value: float, default: float, far: float | None) -> str:
-    """What a threshold means, from the pack's calibration (measured at its default only)."""
+def threshold_meaning(value: float, default: float, far: float | None,
+                      table: FarTable | None = None) -> str:
+    """What a threshold means: with the pack's impostor table, the false-accept rate measured
+    at `value` itself; without it, the calibration at the default only."""
+    if table is not None:
+        side = "" if abs(value - default) < 0.005 else (
+            "; lower than the default: more strangers accepted" if value < default
+            else "; higher than the default: fewer strangers accepted, more people missed")
+        return (f"The false-accept rate at {value:.2f} is {table.describe(value)}{side}. "
+                f"Calibrated default {default:.2f}: {table.far(default):.2%}. Rates are per "
+                "comparison: with N people enrolled, a stranger is named about N times as "
+                "often.")
     if far is None:
         base = f"calibrated default {default:.2f} (no false-accept rate recorded)"
     else:
@@ -45,11 +57,12 @@ class SettingsDialog(QDialog):
     """Edits a copy of :class:`Settings`; :meth:`result_settings` returns it."""
 
     def __init__(self, settings: Settings, default_threshold: float, far: float | None,
-                 data_folder: str, provider_note: str = "", parent=None):
+                 data_folder: str, provider_note: str = "", parent=None,
+                 far_table: FarTable | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
-        self.default, self.far = default_threshold, far
+        self.default, self.far, self.far_table = default_threshold, far, far_table
         value = settings.match_threshold(default_threshold)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
@@ -90,9 +103,14 @@ class SettingsDialog(QDialog):
         slider_row.addWidget(self.slider)
         slider_row.addWidget(self.slider_value)
         slider_row.addWidget(self.reset)
+        threshold_box = QWidget()  # slider and its meaning in one cell: the text never
+        box = QVBoxLayout(threshold_box)  # overlaps the slider, however many lines it wraps to
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(slider_row)
+        box.addWidget(self.meaning)
+        self.meaning.setMinimumWidth(360)
         form = QFormLayout(self)
-        form.addRow("Match threshold", slider_row)
-        form.addRow("", self.meaning)
+        form.addRow("Match threshold", threshold_box)
         form.addRow("Detection scale", self.scale)
         form.addRow("Minimum face size", self.min_face)
         form.addRow("Re-check a face every", self.recheck)
@@ -117,7 +135,13 @@ class SettingsDialog(QDialog):
 
     def _show_threshold(self) -> None:
         self.slider_value.setText(f"{self.threshold:.2f}")
-        self.meaning.setText(threshold_meaning(self.threshold, self.default, self.far))
+        self.meaning.setText(threshold_meaning(self.threshold, self.default, self.far,
+                                               self.far_table))
+        # a longer text needs more lines: grow the label (and the dialog) to show all of them
+        width = max(self.meaning.width(), self.meaning.minimumWidth())
+        needed = self.meaning.heightForWidth(width)
+        if needed > self.meaning.minimumHeight():
+            self.meaning.setMinimumHeight(needed)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Data folder", self.folder.text())

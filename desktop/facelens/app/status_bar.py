@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from ..live.scene import Scene
 
 FIELDS = ("source", "resolution", "camera_fps", "processed_fps", "latency", "provider", "pack")
+RATES = ("camera_fps", "processed_fps", "latency")  # only true while a source runs
+# the widest each rate usually gets: its label keeps this width, so the bar does not jiggle
+RATE_TEMPLATES = {"camera_fps": "Camera 00.0 FPS",
+                  "processed_fps": "Processed 00.0 FPS (detect 00/s)",
+                  "latency": "Latency 0000 ms"}
 
 
 class LiveStatusBar(QStatusBar):
@@ -28,6 +36,45 @@ class LiveStatusBar(QStatusBar):
         self.attendance_counts = [0, 0]  # people logged, unknown faces counted (this session)
         self.attendance_error = ""
         self.set_attendance(False)
+        self.full_message = ""  # the whole text of the message shown (elided) on the left
+        self._expires: float | None = None  # when that message goes (None: it stays)
+        self.messageChanged.connect(lambda text: None if text else self.setToolTip(""))
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt name)
+        """Show `text` on the left, elided to the room the fields leave (again whenever the
+        bar is resized); the whole text is the status bar's tooltip."""
+        self.full_message = text
+        self._expires = time.monotonic() + timeout / 1000 if timeout else None
+        self._show_elided(timeout)
+
+    def currentMessage(self) -> str:  # noqa: N802 (Qt name)
+        """The whole message shown (its visible part may be elided: see `shown_message`)."""
+        return self.full_message if super().currentMessage() else ""
+
+    def shown_message(self) -> str:
+        """The message as painted, elided to fit."""
+        return super().currentMessage()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        if super().currentMessage():
+            left = None if self._expires is None else self._expires - time.monotonic()
+            if left is None or left > 0:
+                self._show_elided(0 if left is None else max(1, int(left * 1000)))
+
+    def _show_elided(self, timeout: int) -> None:
+        text = self.full_message
+        room = self.width() - sum(w.width() + 6 for w in self.fields.values() if w.isVisible())
+        shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                              max(80, room - 24))
+        super().showMessage(shown, timeout)
+        self.setToolTip(text if shown != text else "")
+
+    def clear_rates(self) -> None:
+        """The source has ended or stopped: its rates and latency are no longer shown."""
+        for key in RATES:
+            self.fields[key].setText("")
+            self.fields[key].setMinimumWidth(0)
 
     def text(self, key: str) -> str:
         return self.fields[key].text()
@@ -48,6 +95,10 @@ class LiveStatusBar(QStatusBar):
         self.fields["processed_fps"].setText(
             f"Processed {s.processed_fps:.1f} FPS (detect {s.analysed_fps:.0f}/s)")
         self.fields["latency"].setText(f"Latency {scene.latency_ms:.0f} ms")
+        for key, template in RATE_TEMPLATES.items():
+            label = self.fields[key]
+            if not label.minimumWidth():
+                label.setMinimumWidth(label.fontMetrics().horizontalAdvance(template))
 
     def set_attendance(self, on: bool) -> None:
         """Show or hide the attendance indicator."""

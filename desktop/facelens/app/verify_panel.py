@@ -1,4 +1,5 @@
-"""Verify (1:1): pick the claimed person; the largest live face is checked against them."""
+"""Verify (1:1): pick the claimed person; the face highlighted in the video (the largest,
+or the one clicked) is checked against them."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class VerifyPanel(QWidget):
         self.verdict = QLabel("—")
         self.detail = QLabel("Pick who the person in front of the camera claims to be.")
         self.detail.setWordWrap(True)
+        self.hint = QLabel("The face outlined \u201cVerifying\u201d in the video is checked "
+                           "(the largest at first). Click another face to check it instead.")
+        self.hint.setWordWrap(True)
         font = QFont(self.font())
         font.setPointSize(28)
         font.setBold(True)
@@ -34,6 +38,7 @@ class VerifyPanel(QWidget):
         layout.addWidget(self.person)
         layout.addWidget(self.verdict)
         layout.addWidget(self.detail)
+        layout.addWidget(self.hint)
         layout.addStretch(1)
         self.person.currentIndexChanged.connect(self._claim_changed)
         self.set_names([])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene, SceneFace
@@ -14,6 +14,8 @@ COLOURS = {
     NOT_RECOGNISED: QColor(230, 60, 50),
 }
 OTHER = QColor(240, 180, 30)  # too small / too blurry
+VERIFY_MARK = QColor(80, 170, 255)  # the face the verify panel checks
+MESSAGE_PAD = 10
 
 
 def to_qimage(bgr: np.ndarray) -> QImage:
@@ -27,7 +29,8 @@ class VideoView(QWidget):
     """Fills its area with the video, letterboxed; boxes and labels come from :attr:`scene`.
 
     ``scene`` is the model the view paints: tests read it instead of pixels.
-    Clicking a face emits ``faceClicked(track_id)``.
+    Clicking a face emits ``faceClicked(track_id)``. The face being verified (the scene's
+    verify result) is outlined and tagged "Verifying".
     """
 
     faceClicked = Signal(int)
@@ -48,9 +51,30 @@ class VideoView(QWidget):
         self.update()
 
     def set_message(self, text: str) -> None:
-        """A line shown over the video (source ended, loading, errors); empty hides it."""
+        """Text shown over the video (source ended, loading, errors), wrapped to fit; its
+        full text is also the view's tooltip. Empty hides it."""
         self.message = text
+        self.setToolTip(text)
         self.update()
+
+    def message_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSize(13)
+        return font
+
+    def message_band(self) -> QRectF:
+        """Where the message is painted: a band at the bottom, tall enough for its wrapped
+        lines (at most 40% of the view; the tooltip holds the whole text)."""
+        width = max(1, self.width() - 2 * MESSAGE_PAD)
+        needed = QFontMetrics(self.message_font()).boundingRect(
+            QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), self.message).height()
+        height = min(max(44, needed + 2 * MESSAGE_PAD), max(44, int(self.height() * 0.4)))
+        return QRectF(0, self.height() - height, self.width(), height)
+
+    def verified_track(self) -> int | None:
+        """The track id of the face the verify panel is checking, as painted (or None)."""
+        verify = self.scene.verify if self.scene is not None else None
+        return verify.track_id if verify is not None else None
 
     def _frame_rect(self) -> QRectF:
         if self.scene is None or not self.scene.width:
@@ -84,7 +108,10 @@ class VideoView(QWidget):
             font.setPointSizeF(max(9.0, 11.0 * min(1.5, s)))
             font.setBold(True)
             p.setFont(font)
+            verified = self.verified_track()
             for face in self.scene.faces:
+                if face.track_id == verified:  # under the face's own box and label
+                    self._paint_verify_mark(p, face, rect, s)
                 self._paint_face(p, face, rect, s)
         if self.message:
             self._paint_message(p)
@@ -106,14 +133,29 @@ class VideoView(QWidget):
         p.setPen(QColor(255, 255, 255))
         p.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
 
+    def _paint_verify_mark(self, p: QPainter, face: SceneFace, rect: QRectF, s: float) -> None:
+        x1, y1, x2, y2 = face.box
+        box = QRectF(rect.x() + x1 * s, rect.y() + y1 * s, (x2 - x1) * s, (y2 - y1) * s)
+        p.setPen(QPen(VERIFY_MARK, 3, Qt.PenStyle.DashLine))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(box.adjusted(-6, -6, 6, 6))
+        text = "Verifying"
+        metrics = p.fontMetrics()
+        tag = QRectF(box.left() - 6, box.bottom() + 6, metrics.horizontalAdvance(text) + 10,
+                     metrics.height() + 4)
+        if tag.bottom() > rect.bottom():
+            tag.moveBottom(box.top() - 6)
+        p.fillRect(tag, VERIFY_MARK)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
     def _paint_message(self, p: QPainter) -> None:
-        font = QFont(self.font())
-        font.setPointSize(13)
-        p.setFont(font)
-        band = QRectF(0, self.height() - 44, self.width(), 44)
+        p.setFont(self.message_font())
+        band = self.message_band()
         p.fillRect(band, QColor(0, 0, 0, 170))
         p.setPen(QColor(255, 255, 255))
-        p.drawText(band, Qt.AlignmentFlag.AlignCenter, self.message)
+        p.drawText(band.adjusted(MESSAGE_PAD, MESSAGE_PAD / 2, -MESSAGE_PAD, -MESSAGE_PAD / 2),
+                   int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if self.scene is None:

@@ -24,7 +24,7 @@ from ..errors import GalleryError
 from . import db, sealing
 from .index import TemplateIndex
 from .names import clean_name
-from .records import Match, Person
+from .records import Match, Person, Template
 
 DEFAULT_FILENAME = "gallery.db"
 T = TypeVar("T")
@@ -494,6 +494,50 @@ class Gallery:
         if (norms < 1e-6).any():
             raise GalleryError("an embedding is all zeros")
         return np.ascontiguousarray(arr / norms, dtype=np.float32)
+
+    # -- one person's templates (appended: photos in the people manager) -------------------
+
+    def templates(self, name: str) -> list[Template]:
+        """`name`'s templates, oldest first, with their thumbnails (decrypted if sealed)."""
+        with self._lock:
+            self._guard(self._sync)
+            pid, _ = self._person(name)
+            rows = self._guard(lambda: self._db.execute(
+                "SELECT id, model_id, dim, source, created, thumbnail FROM templates "
+                "WHERE person_id = ? ORDER BY id", (pid,)).fetchall())
+            return [Template(tid, pid, model, src, created,
+                             model == self.model_id and dim == self.dim,
+                             self._codec.open_thumbnail(tid, pid, thumb))
+                    for tid, model, dim, src, created, thumb in rows]
+
+    def remove_template(self, name: str, template_id: int) -> Template:
+        """Delete one template of `name` (one transaction); returns what was deleted.
+
+        GalleryError when `name` is not enrolled or the template is not theirs (e.g. another
+        process deleted it meanwhile): then nothing is deleted. The person stays enrolled,
+        also with no templates left.
+        """
+        with self._lock:
+            pid, stored = self._person(name)
+
+            def write() -> Template:
+                with db.transaction(self._db) as c:
+                    row = c.execute("SELECT model_id, dim, source, created FROM templates "
+                                    "WHERE id = ? AND person_id = ?",
+                                    (int(template_id), pid)).fetchone()
+                    if row is None:
+                        raise GalleryError(f"{stored!r} has no photo (template) {template_id}; "
+                                           "it may have been deleted already: refresh the list")
+                    c.execute("DELETE FROM templates WHERE id = ?", (int(template_id),))
+                    c.execute("UPDATE people SET updated = ? WHERE id = ?", (_now(), pid))
+                model, dim, src, created = row
+                return Template(int(template_id), pid, model, src, created,
+                                model == self.model_id and dim == self.dim)
+
+            gone = self._guard(write)
+            if self._owner.pop(gone.id, None) is not None:
+                self._index.remove(np.array([gone.id], np.int64))
+            return gone
 
 
 def _guarded(fn: Callable[[], T], path: Path) -> T:

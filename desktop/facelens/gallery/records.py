@@ -33,3 +33,16 @@ class Person:
     created: str
     updated: str
     thumbnail: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Template:
+    """One stored face template of a person (any model), with the photo it came from."""
+
+    id: int
+    person_id: int
+    model_id: str
+    source: str | None
+    created: str
+    searched: bool  # made by the gallery's current model (so it is used for recognition)
+    thumbnail: bytes | None = field(default=None, repr=False)

@@ -113,6 +113,7 @@ class Recogniser:
         self.gallery = None
         self._gallery_stale = True
         self.verify_name: str | None = None
+        self.verify_track: int | None = None  # the face chosen for verify (None: the largest)
         self._verify: VerifyResult | None = None
         self._last_verify = -10**9
         self._captures: list[tuple[int | None, Callable[[FaceCapture], None]]] = []
@@ -126,6 +127,11 @@ class Recogniser:
     def set_verify(self, name: str | None) -> None:
         self.verify_name = name or None
         self._verify = None
+        self._last_verify = -10**9
+
+    def choose_verify_face(self, track_id: int | None) -> None:
+        """Verify track `track_id` from the next check on (None: the largest face again)."""
+        self.verify_track = track_id
         self._last_verify = -10**9
 
     def request_capture(self, track_id: int | None,
@@ -274,7 +280,14 @@ class Recogniser:
 
     def _run_verify(self, image: np.ndarray, pairs: list[tuple[Track, object]]) -> None:
         threshold = self.config.threshold
-        best = self._largest(pairs)
+        chosen = [p for p in pairs if p[0].track_id == self.verify_track]
+        if self.verify_track is not None and not chosen:
+            with self._state:
+                tracked = any(t.track_id == self.verify_track for t in self.tracker.tracks)
+            if tracked:
+                return  # the chosen face was missed by this detection: keep the last answer
+            self.verify_track = None  # the chosen face has left: back to the largest
+        best = chosen[0] if chosen else self._largest(pairs)
         if best is None or face_size(best[1].box) < self.config.min_face or self.gallery is None:
             self._verify = VerifyResult(self.verify_name, None, threshold)
             return

@@ -42,7 +42,7 @@ class SceneFace:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    """1:1 check of the largest live face against a claimed person."""
+    """1:1 check of a live face (the chosen one, else the largest) against a claimed person."""
 
     claimed: str
     similarity: float | None  # None: no judgeable face in view

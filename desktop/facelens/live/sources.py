@@ -63,6 +63,8 @@ def parse_source(text: str | int) -> SourceSpec:
         return SourceSpec("folder", str(path))
     if path.is_file():
         return SourceSpec("file", str(path))
+    if path.suffix or "/" in text or os.sep in text:  # meant as a file or folder
+        raise SourceError(f"{text}: no such file or folder; check the path")
     raise SourceError(f"{text}: not a camera index, URL, video file or image folder")
 
 
