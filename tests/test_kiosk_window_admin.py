@@ -115,7 +115,7 @@ def test_pin_prompt_counts_down_the_delay(qtbot, window, tmp_path):
     assert re.fullmatch(r"Wrong PIN\.\nNext try in 1 s", d.message.text()), d.message.text()
     assert not d.unlock_button.isEnabled() and not d.edit.isEnabled()
     d.edit.setText("2468")
-    assert not d.try_pin()  # taken by nobody during the delay: not even checked
+    assert not d.try_pin() and not d.edit.text()  # during the delay: not even checked
     assert json.loads((tmp_path / "admin_pin.json").read_text())["failures"] == 2
     qtbot.waitUntil(d.unlock_button.isEnabled, timeout=4000)
     assert d.message.text().endswith("Enter the admin PIN again") and d.edit.isEnabled()

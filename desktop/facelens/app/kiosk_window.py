@@ -135,6 +135,7 @@ class PinDialog(QDialog):
 
     def try_pin(self) -> bool:
         if self.seconds_left():
+            self.edit.clear()
             return False  # still delayed: the countdown is on screen
         if not self.pin.is_set():
             self.message.setText("No admin PIN set: run `facelens kiosk set-pin`")
