@@ -164,6 +164,13 @@ def test_audit_list_is_a_table_of_rounded_scores(qtbot, window, station, faces_d
     assert table.isHidden()
 
 
+def test_unreadable_audit_log_is_shown_in_the_admin_view(qtbot, window, station):
+    st, _ = station
+    st.audit.conn.close()  # the audit database is gone from under the kiosk
+    window.unlock()  # reads the audit log: the fault is shown, the admin view still opens
+    assert "unreadable" in window.admin_note.text() and window.leave_button.isVisible()
+
+
 def test_soft_faces_say_move_closer_on_screen(qtbot, engine, faces_dev, tmp_path):
     st, t = _station(engine, faces_dev, tmp_path)  # the default sharpness gate (1000)
     assert st.config.min_sharpness == KioskConfig().min_sharpness == 1000

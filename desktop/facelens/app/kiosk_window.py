@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -439,7 +440,12 @@ class KioskWindow(QWidget):
         """Show the latest AUDIT_ROWS decisions in the admin view's table."""
         out = self.station.last_outcome
         self._audit_seq = out.audit_seq if out is not None else None
-        self.audit_table.show_rows(self.station.audit.recent(AUDIT_ROWS))
+        try:
+            rows = self.station.audit.recent(AUDIT_ROWS)
+        except sqlite3.Error as exc:  # shown, never raised into the window
+            self.admin_note.setText(f"Audit log {self.station.audit.path}: unreadable ({exc})")
+            return
+        self.audit_table.show_rows(rows)
 
     def leave(self) -> bool:
         """Leave the kiosk (the Leave kiosk button of the unlocked view)."""
