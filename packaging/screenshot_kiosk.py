@@ -1,15 +1,20 @@
-"""Screenshots of the kiosk (granted, refused) and the attendance report.
+"""Screenshots of the kiosk (locked, granted, refused, PIN prompt during a delay, admin view,
+Settings) and the attendance report.
 
-Run under a display (Xvfb: ``xvfb-run -a python packaging/screenshot_kiosk.py OUT_DIR``).
-The kiosk is driven by the real networks on frames made from the dev photos
-(../shared/faces-dev): a sequence of John Savage's different photos (a stand-in for a living
-face) is granted; one of his photos held up and moved by hand is refused by the temporal cue.
+Run under a display (Xvfb: ``xvfb-run -a -s "-screen 0 1280x800x24" python
+packaging/screenshot_kiosk.py OUT_DIR``). The kiosk is driven by the real networks on frames
+made from the dev photos (../shared/faces-dev): a sequence of John Savage's different photos
+(a stand-in for a living face) is granted; one of his photos held up and moved by hand is
+refused by the temporal cue. The dev photos are too soft for the default sharpness gate, so the
+first shot shows what the locked kiosk says then; the others lower the gate as the tests do.
+Dialogs are shot with the screen (``QScreen.grabWindow(0)``), over the kiosk window.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +26,7 @@ def main(out: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from facelens.app.attendance_view import AttendanceView
-    from facelens.app.kiosk_window import KioskWindow
+    from facelens.app.kiosk_window import KioskWindow, PinDialog, SettingsDialog
     from facelens.attendance import AttendanceStore
     from facelens.engine.recognizer import FaceEngine
     from facelens.kiosk.audit import AuditLog
@@ -41,13 +46,14 @@ def main(out: Path) -> int:
     engine = FaceEngine.load("lite", "auto")
     gallery = enrolled_gallery(engine, faces_dev, home / "gallery.db")
     t = [0.0]
-    cfg = KioskConfig(min_sharpness=0, min_face_px=60)  # dev photos are 150-px chips
+    cfg = KioskConfig(min_face_px=60)  # dev photos are 150-px chips, soft at the default gate
     station = KioskStation(engine, gallery, cfg, AuditLog(home / "audit.db"),
                            AttendanceStore(home / "attendance.db"), clock=lambda: t[0])
     pin = AdminPin(home)
     pin.set("2468")
-    window = KioskWindow(station, pin, locked=False)
+    window = KioskWindow(station, pin)  # locked, as the kiosk starts
     window.resize(1280, 720)
+    window.move(0, 0)
     window.show()
 
     def drive(frames) -> None:
@@ -59,15 +65,46 @@ def main(out: Path) -> int:
             if view.status in (Status.GRANTED, Status.REFUSED):
                 return
 
+    def settle(ms: int = 300) -> None:
+        end = time.monotonic() + ms / 1000
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+
+    def screen(name: str) -> None:
+        settle()
+        app.primaryScreen().grabWindow(0).copy(0, 0, 1280, 720).save(str(out / name))
+
+    drive(living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE, n=4))
+    window.grab().save(str(out / "kiosk_locked_soft.png"))  # "Move closer / more light"
+    station.apply_settings({})  # start over with the gate lowered, as the tests do
+    station.config.min_sharpness = station.antispoof.min_sharpness = 0
     drive(living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE))
     window.grab().save(str(out / "kiosk_granted.png"))
     t[0] += 5
-    window.unlocked = True
-    window.admin.setVisible(True)  # the admin view, as after the PIN, shows why
     drive(held_print(faces_dev, "john_savage", "2.jpg"))
     window.show_view(station.view, None)
     app.processEvents()
     window.grab().save(str(out / "kiosk_refused.png"))
+
+    dialog = PinDialog(pin, window)
+    dialog.show()
+    for wrong in range(3):  # three wrong tries: the next one waits 2 s
+        if wrong == 2:
+            settle(1100)  # the second one's 1 s delay
+        dialog.edit.setText("1111")
+        dialog.try_pin()
+    screen("kiosk_pin_delay.png")
+    dialog.close()
+    window.unlock()  # as after the right PIN
+    t[0] += 5
+    drive(living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE, seed=1))
+    window.show_view(station.view, None)
+    window.grab().save(str(out / "kiosk_admin.png"))
+    settings = SettingsDialog(station.config, window)
+    settings.show()
+    screen("kiosk_settings.png")
+    settings.close()
 
     now = [datetime(2026, 11, 23, 8, 5).astimezone()]
     store = AttendanceStore(home / "report.db", window_s=0, wallclock=lambda: now[0])
@@ -87,7 +124,9 @@ def main(out: Path) -> int:
     report.show()
     app.processEvents()
     report.grab().save(str(out / "attendance_report.png"))
-    for name in ("kiosk_granted.png", "kiosk_refused.png", "attendance_report.png"):
+    for name in ("kiosk_locked_soft.png", "kiosk_granted.png", "kiosk_refused.png",
+                 "kiosk_pin_delay.png", "kiosk_admin.png", "kiosk_settings.png",
+                 "attendance_report.png"):
         print(out / name)
     return 0
 

@@ -190,7 +190,8 @@ def test_policy_refuses_unknown_spoof_and_still_photo():
     p.feed(_live(temporal=None), 3)
     assert p.feed(_live(temporal=None), 3)[1] is None  # waits for the temporal volume
     blurred = Reading(True, 150, 10, False)
-    assert p.feed(blurred, 4)[0].text == "Hold still"
+    view = p.feed(blurred, 4)[0]
+    assert view.text == "Move closer / more light" and view.colour == "amber"
 
 
 def test_policy_verify_needs_a_claim():

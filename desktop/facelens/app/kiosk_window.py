@@ -9,6 +9,9 @@ view here; this window only paints. When the camera goes away the kiosk shows
 from __future__ import annotations
 
 import argparse
+import math
+import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -29,21 +32,27 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from ..errors import FaceLensError
 from ..kiosk.config import POLICIES, KioskConfig
-from ..kiosk.pin import AdminPin, PinError
+from ..kiosk.pin import AdminPin, PinCheck, PinError
 from ..kiosk.policy import Status, View
 from ..kiosk.station import KioskStation
+from .kiosk_audit_table import AuditTable
 from .video_view import to_qimage
 
 BACKGROUND = {"neutral": "#1d2430", "amber": "#b26a00", "green": "#16803c", "red": "#b3261e",
               "grey": "#4a4a4a"}
 RETRY_S = 3.0
+AUDIT_ROWS = 30  # decisions shown in the admin view
+# The window's white text is for its coloured background only (its direct QLabel children):
+# dialogs on it keep dark text on a light background, whatever the window's colour.
+WINDOW_SHEET = "KioskWindow {{ background:{colour}; }} KioskWindow > QLabel {{ color:white; }}"
+DIALOG_SHEET = ("QDialog { background:#f4f4f4; } QLabel { color:#1a1a1a; }"
+                " QLabel#pinMessage { font-size:16px; }")
 
 
 class KioskWorker(QObject):
@@ -87,25 +96,48 @@ class KioskWorker(QObject):
         self._running = False
 
 
-class PinDialog(QDialog):
-    """Ask for the admin PIN; a wrong PIN (or one during the delay) does not unlock."""
+def _without_wait(message: str) -> str:
+    """A refusal's reason without its "wait N s" (the dialog counts the seconds down)."""
+    reason = re.sub(r"[\s:;,.]*\(?wait \d+(\.\d+)? ?s\)?\.?$", "", message).strip()
+    return reason[:1].upper() + reason[1:] if reason else "Too many wrong tries"
 
-    def __init__(self, pin: AdminPin, parent: QWidget | None = None):
+
+class PinDialog(QDialog):
+    """Ask for the admin PIN; a wrong PIN (or one during the delay) does not unlock.
+
+    While wrong tries are delayed (``PinCheck.wait_s``) it shows the seconds left, counting
+    down, and takes no try until they have passed.
+    """
+
+    def __init__(self, pin: AdminPin, parent: QWidget | None = None, clock=time.monotonic):
         super().__init__(parent)
         self.pin = pin
+        self._clock = clock
+        self._retry_at = 0.0
+        self._reason = ""
         self.setWindowTitle("Admin")
+        self.setStyleSheet(DIALOG_SHEET)
+        self.setMinimumWidth(360)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setPlaceholderText("Admin PIN")
         self.message = QLabel("Enter the admin PIN")
-        ok = QPushButton("Unlock")
-        ok.clicked.connect(self.try_pin)
+        self.message.setObjectName("pinMessage")
+        self.message.setWordWrap(True)
+        self.unlock_button = QPushButton("Unlock")
+        self.unlock_button.clicked.connect(self.try_pin)
         self.edit.returnPressed.connect(self.try_pin)
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(250)
+        self._countdown.timeout.connect(self._tick)
         lay = QVBoxLayout(self)
-        for w in (self.message, self.edit, ok):
+        for w in (self.message, self.edit, self.unlock_button):
             lay.addWidget(w)
 
     def try_pin(self) -> bool:
+        if self.seconds_left():
+            self.edit.clear()
+            return False  # still delayed: the countdown is on screen
         if not self.pin.is_set():
             self.message.setText("No admin PIN set: run `facelens kiosk set-pin`")
             return False
@@ -114,8 +146,34 @@ class PinDialog(QDialog):
         if result.ok:
             self.accept()
             return True
-        self.message.setText(result.message)
+        if result.wait_s > 0:
+            self._wait(result)
+        else:
+            self.message.setText(result.message)
         return False
+
+    def seconds_left(self) -> int:
+        """Whole seconds until the next try is taken (0: it may be tried now)."""
+        return max(0, math.ceil(self._retry_at - self._clock()))
+
+    def _wait(self, result: PinCheck) -> None:
+        self._reason = _without_wait(result.message)
+        self._retry_at = self._clock() + result.wait_s
+        self.edit.setEnabled(False)
+        self.unlock_button.setEnabled(False)
+        self._tick()
+        self._countdown.start()
+
+    def _tick(self) -> None:
+        left = self.seconds_left()
+        if left:
+            self.message.setText(f"{self._reason}.\nNext try in {left} s")
+            return
+        self._countdown.stop()
+        self.message.setText(f"{self._reason}.\nEnter the admin PIN again")
+        self.edit.setEnabled(True)
+        self.unlock_button.setEnabled(True)
+        self.edit.setFocus()
 
 
 class SettingsDialog(QDialog):
@@ -124,6 +182,7 @@ class SettingsDialog(QDialog):
     def __init__(self, config: KioskConfig, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Kiosk settings")
+        self.setStyleSheet(DIALOG_SHEET)
         self.policy = QComboBox()
         self.policy.addItems(POLICIES)
         self.policy.setCurrentText(config.policy)
@@ -203,6 +262,10 @@ class KioskWindow(QWidget):
         self.settings_button.clicked.connect(self.open_settings)
         self.lock_button = QPushButton("Lock")
         self.lock_button.clicked.connect(self.lock)
+        self.leave_button = QPushButton("Leave kiosk")
+        self.leave_button.clicked.connect(self.leave)
+        self.audit_table = AuditTable()  # the latest decisions, in the admin view
+        self._audit_seq: int | None = None  # the newest decision the table shows
         self.admin_note = QLabel("")  # the result of the last admin action
         self.admin_note.setWordWrap(True)
         for w in self._admin_actions():
@@ -215,6 +278,7 @@ class KioskWindow(QWidget):
         side.addWidget(self.enrol_button)
         side.addWidget(self.settings_button)
         side.addWidget(self.lock_button)
+        side.addWidget(self.leave_button)
         side.addWidget(self.admin_note)
         side.addStretch(1)
         main = QVBoxLayout()
@@ -222,6 +286,7 @@ class KioskWindow(QWidget):
         main.addWidget(self.status)
         main.addWidget(self.detail)
         main.addStretch(1)
+        main.addWidget(self.audit_table, 2)
         main.addWidget(self.claim)
         top = QHBoxLayout()
         top.addLayout(main, 3)
@@ -243,8 +308,7 @@ class KioskWindow(QWidget):
 
     @Slot(object, object)
     def show_view(self, view: View, frame: np.ndarray | None) -> None:
-        colour = BACKGROUND[view.colour]
-        sheet = f"KioskWindow {{ background:{colour}; }} QLabel {{ color:white; }}"
+        sheet = WINDOW_SHEET.format(colour=BACKGROUND[view.colour])
         if sheet != self.styleSheet():  # re-styling every child is costly: only on a change
             self.setStyleSheet(sheet)
         self.status.setText(view.text)
@@ -257,8 +321,12 @@ class KioskWindow(QWidget):
             self.preview.setPixmap(QPixmap.fromImage(to_qimage(frame)).scaled(
                 self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
-        if self.admin.isVisible():
+        if not self.admin.isHidden():  # the admin view is open
             self.admin.setText(self.admin_text())
+        out = self.station.last_outcome
+        if not self.audit_table.isHidden() and out is not None \
+                and out.audit_seq != self._audit_seq:
+            self.refresh_audit()  # a new decision: at most one every hold_s seconds
 
     def admin_text(self) -> str:
         """Both liveness scores, the similarity, and their thresholds (admin view)."""
@@ -308,7 +376,7 @@ class KioskWindow(QWidget):
         self.admin.setText(self.admin_text())
         for w in self._admin_actions():
             w.setVisible(True)
-        self.audit_view().show()
+        self.refresh_audit()
 
     def lock(self) -> None:
         """Hide the admin view and its actions; leaving needs the PIN again."""
@@ -318,7 +386,8 @@ class KioskWindow(QWidget):
         self.admin_note.clear()
 
     def _admin_actions(self) -> tuple[QWidget, ...]:
-        return (self.enrol_button, self.settings_button, self.lock_button, self.admin_note)
+        return (self.enrol_button, self.settings_button, self.lock_button, self.leave_button,
+                self.audit_table, self.admin_note)
 
     # -- admin actions ----------------------------------------------------------------------
 
@@ -367,18 +436,22 @@ class KioskWindow(QWidget):
         self.admin_note.setText("Settings applied and saved")
         return True
 
-    def audit_view(self) -> QTextEdit:
-        view = QTextEdit()
-        view.setReadOnly(True)
-        view.setWindowTitle("Kiosk audit (latest 30)")
-        rows = self.station.audit.recent(30)
-        view.setPlainText("\n".join(
-            f"{r.seq:5d} {r.ts[:19]} {'GRANTED' if r.granted else 'refused'} "
-            f"{r.matched or '-'} sim={r.similarity} as={r.antispoof} t={r.temporal} {r.reason}"
-            for r in rows))
-        view.resize(900, 400)
-        self._audit = view
-        return view
+    def refresh_audit(self) -> None:
+        """Show the latest AUDIT_ROWS decisions in the admin view's table."""
+        out = self.station.last_outcome
+        self._audit_seq = out.audit_seq if out is not None else None
+        try:
+            rows = self.station.audit.recent(AUDIT_ROWS)
+        except sqlite3.Error as exc:  # shown, never raised into the window
+            self.admin_note.setText(f"Audit log {self.station.audit.path}: unreadable ({exc})")
+            return
+        self.audit_table.show_rows(rows)
+
+    def leave(self) -> bool:
+        """Leave the kiosk (the Leave kiosk button of the unlocked view)."""
+        if not self.unlocked:
+            return False
+        return self.close()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.unlocked or self.ask_pin():

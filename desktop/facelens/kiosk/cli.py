@@ -23,16 +23,31 @@ from .pin import AdminPin, PinError
 
 
 def _ask(prompt: str) -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt)
-    return sys.stdin.readline().rstrip("\n")
+    """A line typed at the terminal (not echoed), else the next line of standard input."""
+    try:
+        if sys.stdin.isatty():
+            return getpass.getpass(prompt)
+        return sys.stdin.readline().rstrip("\r\n")
+    except EOFError:
+        return ""
+
+
+def _pin_given(given: str | None, prompt: str, what: str, option: str) -> str:
+    """`given`, else asked for; an empty answer (no terminal, nothing typed) is refused
+    before it reaches AdminPin, so it never counts as a wrong try."""
+    pin = given if given is not None else _ask(prompt)
+    if not pin:
+        raise PinError(f"{what}: a PIN is required; give it with {option}, or run the command "
+                       "in a terminal to be asked for it")
+    return pin
 
 
 def _require_pin(args: argparse.Namespace, home) -> None:
     pin = AdminPin(home)
     if not pin.is_set():
         return
-    result = pin.check(args.pin if args.pin is not None else _ask("Admin PIN: "))
+    given = _pin_given(args.pin, "Admin PIN: ", "admin PIN", "--pin")
+    result = pin.check(given)
     if not result.ok:
         raise PinError(result.message)
 
@@ -63,11 +78,18 @@ def cmd_set_pin(args: argparse.Namespace) -> int:
     home = data_home(args.home)
     pin = AdminPin(home)
     if pin.is_set():
-        old = args.old_pin if args.old_pin is not None else _ask("Current admin PIN: ")
+        old = _pin_given(args.old_pin, "Current admin PIN: ", "current admin PIN",
+                         "--old-pin")
         result = pin.check(old)
         if not result.ok:
             raise PinError(result.message)
-    new = args.new_pin if args.new_pin is not None else _ask("New admin PIN (4-12 digits): ")
+    new = _pin_given(args.new_pin, "New admin PIN (4-12 digits): ", "new admin PIN",
+                     "--new-pin")
+    if args.new_pin is None:  # typed: a typo would lock the admin out, so ask again
+        again = _ask("Repeat the new admin PIN: ")
+        if again != new:
+            raise PinError("new admin PIN: the two entries differ; nothing was changed, "
+                           "run `facelens kiosk set-pin` again")
     pin.set(new)
     emit(args, {"ok": True, "pin_file": str(pin.path)}, f"admin PIN set ({pin.path})")
     return 0

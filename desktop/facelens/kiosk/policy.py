@@ -16,12 +16,14 @@ from enum import StrEnum
 
 class Status(StrEnum):
     LOOK = "look"  # no face: "Look at the camera" (or "Scan your badge" under verify)
-    HOLD_STILL = "hold_still"  # collecting frames, or the face is blurred (amber)
-    MOVE_CLOSER = "move_closer"  # the face is too small (amber)
+    HOLD_STILL = "hold_still"  # collecting frames (amber)
+    MOVE_CLOSER = "move_closer"  # the face is too small, or too soft to judge (amber)
     GRANTED = "granted"  # "Welcome, NAME" (green)
     REFUSED = "refused"  # "Not recognised" (red)
     OUT_OF_ORDER = "out_of_order"  # the camera is gone, or a fault stops decisions
 
+
+SOFT_FACE_TEXT = "Move closer / more light"  # the face fails the sharpness pre-check
 
 COLOURS = {Status.LOOK: "neutral", Status.HOLD_STILL: "amber", Status.MOVE_CLOSER: "amber",
            Status.GRANTED: "green", Status.REFUSED: "red", Status.OUT_OF_ORDER: "grey"}
@@ -103,9 +105,10 @@ class DecisionPolicy:
         if r.face_px < self.min_face_px:
             self._run.clear()
             return View(Status.MOVE_CLOSER, "Move closer"), None
-        if not r.sharp:
+        if not r.sharp:  # too few edges: a small, dim or blurred face; closer and light help
             self._run.clear()
-            return View(Status.HOLD_STILL, "Hold still", "image too blurred"), None
+            return View(Status.MOVE_CLOSER, SOFT_FACE_TEXT,
+                        f"face too soft (sharpness {r.sharpness})"), None
         if self._run and self._run[-1].matched != r.matched:
             self._run.clear()
         self._run.append(r)
