@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import FaceLensError
+from ..gallery.names import name_key
 from .thumbs import thumb_pixmap
 
 GALLERY_FILTER = "FaceLens gallery (*.flgallery *.zip *.db);;All files (*)"
@@ -97,10 +98,10 @@ class PeopleManager(QWidget):
                 if not self.list.item(i).isHidden()]
 
     def _filter(self, text: str) -> None:
-        needle = text.strip().lower()
+        needle = name_key(text.strip())  # any case and Unicode spelling: "JOSÉ" finds "José"
         for i in range(self.list.count()):
             item = self.list.item(i)
-            item.setHidden(needle not in item.data(Qt.ItemDataRole.UserRole).lower())
+            item.setHidden(needle not in name_key(item.data(Qt.ItemDataRole.UserRole)))
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import GalleryError
 from . import db, sealing
 from .index import TemplateIndex
-from .names import clean_name
+from .names import clean_name, lookup_name, name_key
 from .records import Match, Person
 
 DEFAULT_FILENAME = "gallery.db"
@@ -147,9 +147,10 @@ class Gallery:
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
                    FROM people p ORDER BY p.name COLLATE NOCASE""",
                 (self.model_id, self.dim)).fetchall())
-            return [Person(pid, name, count, created, updated,
-                           self._codec.open_thumbnail(tid, pid, thumb))
-                    for pid, name, created, updated, count, tid, thumb in rows]
+            people = [Person(pid, name, count, created, updated,
+                             self._codec.open_thumbnail(tid, pid, thumb))
+                      for pid, name, created, updated, count, tid, thumb in rows]
+            return sorted(people, key=lambda p: (name_key(p.name), p.name))
 
     def count_templates(self) -> int:
         """Templates searched (made by this model); see `other_model_templates` for the rest."""
@@ -179,8 +180,7 @@ class Gallery:
             def write() -> tuple[int, str, list[int]]:
                 with db.transaction(self._db) as c:
                     self._check_codec(c)
-                    row = c.execute("SELECT id, name FROM people WHERE name = ?",
-                                    (name,)).fetchone()
+                    row = _find_person(c.execute("SELECT id, name FROM people"), name)
                     if row is None:
                         pid = c.execute("INSERT INTO people (name, created, updated) "
                                         "VALUES (?, ?, ?)", (name, now, now)).lastrowid
@@ -216,10 +216,10 @@ class Gallery:
 
             def write() -> None:
                 with db.transaction(self._db) as c:
-                    clash = c.execute("SELECT name FROM people WHERE name = ? AND id != ?",
-                                      (new, pid)).fetchone()
+                    clash = _find_person(c.execute("SELECT id, name FROM people WHERE id != ?",
+                                                   (pid,)), new)
                     if clash:
-                        raise GalleryError(f"cannot rename {old!r}: {clash[0]!r} already exists")
+                        raise GalleryError(f"cannot rename {old!r}: {clash[1]!r} already exists")
                     c.execute("UPDATE people SET name = ?, updated = ? WHERE id = ?",
                               (new, _now(), pid))
 
@@ -306,7 +306,7 @@ class Gallery:
             for old_id, name, created in source.execute(
                     "SELECT id, name, created FROM people ORDER BY id"):
                 name = clean_name(name)
-                row = c.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
+                row = _find_person(c.execute("SELECT id, name FROM people"), name)
                 if row is None:
                     ids[old_id] = c.execute("INSERT INTO people (name, created, updated) "
                                             "VALUES (?, ?, ?)", (name, created, now)).lastrowid
@@ -473,9 +473,9 @@ class Gallery:
 
     def _person(self, name: str) -> tuple[int, str]:
         """(id, stored name) of `name`; GalleryError when no one is called that."""
-        cleaned = clean_name(name)
-        row = self._guard(lambda: self._db.execute(
-            "SELECT id, name FROM people WHERE name = ?", (cleaned,)).fetchone())
+        cleaned = lookup_name(name)
+        row = self._guard(lambda: _find_person(self._db.execute("SELECT id, name FROM people"),
+                                               cleaned, name.strip()))
         if row is None:
             raise GalleryError(f"no one called {cleaned!r} is enrolled in the gallery")
         return row
@@ -494,6 +494,22 @@ class Gallery:
         if (norms < 1e-6).any():
             raise GalleryError("an embedding is all zeros")
         return np.ascontiguousarray(arr / norms, dtype=np.float32)
+
+
+def _find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:
+    """The (id, name) of `rows` that is `name` in any case or Unicode spelling (`name_key`);
+    the exact spelling (`name`, or `typed` as given) wins when several match; GalleryError
+    when several match otherwise."""
+    key = name_key(name)
+    found = [(pid, stored) for pid, stored in rows if name_key(stored) == key]
+    if len(found) > 1:
+        exact = [f for f in found if f[1] in (name, typed)]
+        if not exact:
+            raise GalleryError(f"{len(found)} people are called {name!r} (spelled "
+                               f"{', '.join(repr(f[1]) for f in found)}): rename all but one "
+                               "in the People list")
+        found = exact
+    return found[0] if found else None
 
 
 def _guarded(fn: Callable[[], T], path: Path) -> T:
