@@ -279,6 +279,8 @@ class KioskWindow(QWidget):
                          f"{out.decision.name or ''} ({out.decision.reason})")
         if s.fault:
             lines.append(f"fault: {s.fault}")
+        for d in getattr(s.gallery, "damaged", []):  # not searched: the admin must act
+            lines.append(f"gallery: {d.message()}")
         return "\n".join(lines)
 
     # -- input ------------------------------------------------------------------------------

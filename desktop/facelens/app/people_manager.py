@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -40,6 +41,11 @@ class PeopleManager(QWidget):
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget()
         self.list.setIconSize(QSize(48, 48))
+        self.damage_note = QLabel("")  # templates that cannot be read, for the admin
+        self.damage_note.setObjectName("damaged_templates")
+        self.damage_note.setWordWrap(True)
+        self.damage_note.setStyleSheet("color: #b3261e;")
+        self.damage_note.setVisible(False)
         self.buttons = {}
         grid = QGridLayout()
         for i, (key, text, slot) in enumerate([
@@ -55,6 +61,7 @@ class PeopleManager(QWidget):
             grid.addWidget(button, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
+        layout.addWidget(self.damage_note)
         layout.addWidget(self.list)
         layout.addLayout(grid)
         self.search.textChanged.connect(self._filter)
@@ -73,16 +80,29 @@ class PeopleManager(QWidget):
         """Reload the list from the gallery, keeping the selection."""
         keep = self.selected()
         self.list.clear()
-        for person in (self.gallery.people() if self.gallery else []):
+        people = self.gallery.people() if self.gallery else []
+        damaged = list(getattr(self.gallery, "damaged", []))
+        self._show_damaged(damaged)
+        for person in people:
             n = person.templates
+            bad = sum(d.person_id == person.id for d in damaged)
+            note = f"  ⚠ {bad} damaged" if bad else ""
             item = QListWidgetItem(QIcon(thumb_pixmap(person.thumbnail, 48)),
-                                   f"{person.name}\n{n} photo{'s' if n != 1 else ''}")
+                                   f"{person.name}\n{n} photo{'s' if n != 1 else ''}{note}")
             item.setData(Qt.ItemDataRole.UserRole, person.name)
             self.list.addItem(item)
             if person.name == keep:
                 item.setSelected(True)
         self._filter(self.search.text())
         self._update_buttons()
+
+    def _show_damaged(self, damaged: list) -> None:
+        """Say which templates cannot be read (they are not searched) and what to do."""
+        self.damage_note.setVisible(bool(damaged))
+        if damaged:
+            self.damage_note.setText(
+                f"⚠ {len(damaged)} damaged template{'s' if len(damaged) != 1 else ''}, not "
+                "searched:\n" + "\n".join(d.message() for d in damaged))
 
     def selected(self) -> str | None:
         items = self.list.selectedItems()

@@ -24,7 +24,7 @@ from ..errors import GalleryError
 from . import db, sealing
 from .index import TemplateIndex
 from .names import clean_name, lookup_name, name_key
-from .records import Match, Person
+from .records import DamagedTemplate, Match, Person
 
 DEFAULT_FILENAME = "gallery.db"
 T = TypeVar("T")
@@ -61,6 +61,7 @@ class Gallery:
         self._names: dict[int, str] = {}  # person id -> name
         self._data_version = -1
         self.other_model_templates = 0
+        self.damaged: list[DamagedTemplate] = []  # unreadable templates, left out of search
         self.warnings: list[str] = []
 
     @classmethod
@@ -122,8 +123,11 @@ class Gallery:
             rows = self._guard(lambda: self._db.execute(
                 "SELECT id, vector FROM templates WHERE person_id = ? AND model_id = ? "
                 "AND dim = ?", (person_id, self.model_id, self.dim)).fetchall())
-            raw = [self._codec.open_vector(tid, person_id, self.model_id, self.dim, blob)
-                   for tid, blob in rows]
+            raw = self._readable(person_id, stored_name, rows)
+        if rows and not raw:
+            raise GalleryError(f"no template of {stored_name!r} can be read (altered or "
+                               f"damaged): remove {stored_name!r} and enrol them again, or "
+                               "restore a backup (export)")
         if not rows:
             raise GalleryError(f"{stored_name!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
@@ -148,7 +152,7 @@ class Gallery:
                    FROM people p ORDER BY p.name COLLATE NOCASE""",
                 (self.model_id, self.dim)).fetchall())
             people = [Person(pid, name, count, created, updated,
-                             self._codec.open_thumbnail(tid, pid, thumb))
+                             self._thumbnail_or_none(tid, pid, name, thumb))
                       for pid, name, created, updated, count, tid, thumb in rows]
             return sorted(people, key=lambda p: (name_key(p.name), p.name))
 
@@ -441,11 +445,17 @@ class Gallery:
                          "WHERE model_id = ? AND dim = ? ORDER BY id",
                          (self.model_id, self.dim)).fetchall()
         index = TemplateIndex(self.dim)
+        damaged, good, raw = [], [], []
+        for tid, pid, blob in rows:  # one damaged row is left out; the others are served
+            try:
+                raw.append(codec.open_vector(tid, pid, self.model_id, self.dim, blob))
+                good.append((tid, pid, blob))
+            except sealing.TemplateUnreadable as exc:
+                damaged.append(DamagedTemplate(tid, pid, names.get(pid, "?"), exc.why))
+        rows = good
         if rows:
-            raw = b"".join(codec.open_vector(tid, pid, self.model_id, self.dim, blob)
-                           for tid, pid, blob in rows)
             index.add(np.array([r[0] for r in rows]),
-                      np.frombuffer(raw, "<f4").reshape(-1, self.dim))
+                      np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim))
         if codec.encrypted and not self._codec.encrypted:
             c.execute("PRAGMA secure_delete = ON")
         self._codec, self._names, self._index = codec, names, index
@@ -454,11 +464,37 @@ class Gallery:
         self.other_model_templates = c.execute(
             "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
             (self.model_id, self.dim)).fetchone()[0]
-        self.warnings = []
+        self.damaged = damaged
+        self.warnings = [d.message() for d in damaged]
         if self.other_model_templates:
             self.warnings.append(
                 f"{self.other_model_templates} templates were made by another model than "
                 f"{self.model_id} and are not searched; enrol those people again to use them")
+
+    def _readable(self, pid: int, name: str, rows: list) -> list[bytes]:
+        """The vectors of `rows` (id, blob) of person `pid` that can be read; the others
+        are added to `damaged` (once each)."""
+        out = []
+        for tid, blob in rows:
+            try:
+                out.append(self._codec.open_vector(tid, pid, self.model_id, self.dim, blob))
+            except sealing.TemplateUnreadable as exc:
+                if all(d.template_id != tid for d in self.damaged):
+                    self.damaged.append(DamagedTemplate(tid, pid, name, exc.why))
+                    self.warnings.append(self.damaged[-1].message())
+        return out
+
+    def _thumbnail_or_none(self, tid: int | None, pid: int, name: str,
+                           blob: bytes | None) -> bytes | None:
+        """A person's thumbnail, or None when it cannot be read (added to `damaged`)."""
+        try:
+            return self._codec.open_thumbnail(tid, pid, blob)
+        except sealing.TemplateUnreadable as exc:
+            why = f"its thumbnail: {exc.why}"
+            if all((d.template_id, d.why) != (tid, why) for d in self.damaged):
+                self.damaged.append(DamagedTemplate(tid, pid, name, why))
+                self.warnings.append(self.damaged[-1].message())
+            return None
 
     def _check_codec(self, c: sqlite3.Connection) -> None:
         """Inside a write: refuse if another process changed the encryption since we looked."""
