@@ -101,6 +101,10 @@ def test_commands_keep_working_and_warn(home, faces_dev, capsys):
     out, err = capsys.readouterr()
     assert '"john_savage"' in out
     assert f"warning: template {tid} of 'john_simm' cannot be read" in err
+    assert main(["--home", str(path), "gallery", "decrypt"]) == 2  # cannot re-seal it...
+    assert "damaged templates; template" in capsys.readouterr().err
+    assert main(["--home", str(path), "remove", "john_simm"]) == 0  # ...until it is removed
+    assert main(["--home", str(path), "gallery", "decrypt"]) == 0
 
 
 def test_people_tab_and_kiosk_admin_view_tell_the_admin(qtbot, engine, faces_dev, home):

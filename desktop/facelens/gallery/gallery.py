@@ -385,6 +385,10 @@ class Gallery:
             return count
 
     def _reseal(self, new: sealing.Codec) -> int:
+        self._guard(self._sync)
+        if self.damaged:  # what cannot be read cannot be sealed again
+            raise GalleryError("nothing was changed: the gallery holds damaged templates; "
+                               + "; ".join(d.message() for d in self.damaged))
         old = self._codec
 
         def write() -> int:
