@@ -126,7 +126,8 @@ def test_people_tab_and_kiosk_admin_view_tell_the_admin(qtbot, engine, faces_dev
     w = KioskWindow(st, pin, locked=False)
     qtbot.addWidget(w)
     w.unlock()
-    assert f"gallery: template {tid} of 'john_simm' cannot be read" in w.admin.text()
+    assert f"gallery: template {tid} of 'john_simm' damaged, not searched" in w.admin.text()
+    assert "enrol them again, or restore a backup" in w.admin.text()
     for f in living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE):  # the door still works
         t[0] += 0.1
         view = st.process(f)

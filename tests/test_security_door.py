@@ -24,7 +24,7 @@ ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 class TricklingDoor:
     """An HTTP door controller on 127.0.0.1 that answers one byte every `gap_s` seconds."""
 
-    def __init__(self, gap_s: float = 0.3):
+    def __init__(self, gap_s: float = 0.3):  # 40 bytes: 12 s at the default
         self.gap_s = gap_s
         self.stop = threading.Event()
         self.requests = 0
@@ -47,7 +47,7 @@ class TricklingDoor:
         with conn:
             conn.recv(65536)  # the POST (small: one read holds it)
             self.requests += 1
-            for byte in ANSWER:  # 40 bytes, one each 0.3 s: 12 s, past any deadline here
+            for byte in ANSWER:
                 if self.stop.wait(self.gap_s):
                     return
                 try:
@@ -146,14 +146,15 @@ class Clock:
         return self.t
 
 
-def test_slow_door_does_not_hold_decisions_or_the_next_person(engine, faces_dev, tmp_path,
-                                                              trickling):
+def test_slow_door_does_not_hold_decisions_or_the_next_person(engine, faces_dev, tmp_path):
     gallery = enrolled_gallery(engine, faces_dev, tmp_path / "gallery.db")
+    held = TricklingDoor(gap_s=5.0)  # 200 s for its answer: held until the test closes it
     config = KioskConfig(min_sharpness=0, min_face_px=60, hold_s=2.0, action_kind="http",
-                         action_target=trickling.url, action_timeout_s=8.0)
+                         action_target=held.url, action_timeout_s=120.0)
     st = KioskStation(engine, gallery, config, AuditLog(tmp_path / "audit.db"),
                       AttendanceStore(tmp_path / "attendance.db"), clock=Clock())
-    waits: list[float] = []
+    waits: list[float] = []  # every process() call
+    deciding: list[float] = []  # the calls that concluded a decision (and handed the door)
 
     def run(frames):
         for f in frames:
@@ -162,26 +163,42 @@ def test_slow_door_does_not_hold_decisions_or_the_next_person(engine, faces_dev,
             view = st.process(f)
             waits.append(time.monotonic() - t0)
             if view.status in (Status.GRANTED, Status.REFUSED):
+                deciding.append(waits[-1])
                 return view
         return view
 
-    t_start = time.monotonic()
-    first = run(living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE))
-    assert first.status == Status.GRANTED
-    assert "running" in st.audit.recent()[0].action  # handed to the door worker
-    st.clock.t += config.hold_s + 0.1
-    second = run(living_stand_in(faces_dev, "john_simm", SIMM_LIVE))
-    second_at = time.monotonic() - t_start
-    rows_then = st.audit.recent()
-    assert second.status == Status.GRANTED and second.name == "john_simm"
-    assert rows_then[1].action.startswith("running")  # recognised while the 1st door ran
-    assert st.wait_door(3 * config.action_timeout_s)
-    rows = st.audit.recent()
-    assert [r.matched for r in rows] == ["john_simm", "john_savage"]
-    assert all(r.granted and r.action.startswith("FAILED") and "timed out" in r.action
-               for r in rows)  # a timeout is a door failure in the audit log...
-    assert "timed out" in st.fault and "timed out" in st.view.detail  # ...and on screen
-    print(f"longest time a decision waited on a slow door action (process() call): "
-          f"{max(waits) * 1000:.0f} ms over {len(waits)} frames; door deadline "
-          f"{config.action_timeout_s:g} s; second person granted {second_at:.1f} s in")
-    assert max(waits) < 1.5  # a frame's networks, never the door's 8 s
+    held_since = time.monotonic()
+    try:
+        first = run(living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE))
+        assert first.status == Status.GRANTED
+        assert "running" in st.audit.recent()[0].action  # handed to the door worker
+        st.clock.t += config.hold_s + 0.1
+        second = run(living_stand_in(faces_dev, "john_simm", SIMM_LIVE))
+        assert second.status == Status.GRANTED and second.name == "john_simm"
+        rows = st.audit.recent()  # recognised and logged while the first door still runs
+        assert [(r.matched, r.action.split(":")[0]) for r in rows] == [
+            ("john_simm", "running"), ("john_savage", "running")]
+        # old code: the first decision's process() call waited for the whole door answer
+        assert max(waits) < 30
+    finally:
+        held.close()  # the door controller goes away: both actions end, as failures
+        held_s = time.monotonic() - held_since
+    assert st.wait_door(30)
+    assert all(r.action.startswith("FAILED: door action http failed")
+               for r in st.audit.recent())
+
+    # a door that trickles past its deadline: a timeout, in the audit log and on screen
+    slow = TricklingDoor()
+    try:
+        st.door = DoorAction(ActionConfig("http", slow.url, timeout_s=1.0))
+        st.clock.t += config.hold_s + 0.1
+        third = run(living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE, seed=1))
+        assert third.status == Status.GRANTED and st.wait_door(10)
+    finally:
+        slow.close()
+    row = st.audit.recent()[0]
+    assert row.granted and row.action.startswith("FAILED: door action http timed out")
+    assert "timed out" in st.fault and "timed out" in st.view.detail
+    print(f"slow door: decision frames took {max(deciding) * 1000:.0f} ms at most "
+          f"({len(deciding)} decisions), any frame {max(waits) * 1000:.0f} ms at most "
+          f"({len(waits)} frames), while the door answer was held {held_s:.1f} s")

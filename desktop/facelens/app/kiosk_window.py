@@ -179,6 +179,7 @@ class KioskWindow(QWidget):
         self.detail = QLabel("")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setFont(QFont("Sans", 20))
+        self.detail.setWordWrap(True)  # a long fault wraps instead of widening the window
         self.preview = QLabel()
         self.preview.setFixedSize(480, 360)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -190,6 +191,7 @@ class KioskWindow(QWidget):
         self.claim.setVisible(station.config.policy == "verify")
         self.admin = QLabel()  # scores and thresholds, shown after the PIN
         self.admin.setFont(QFont("Monospace", 12))
+        self.admin.setWordWrap(True)
         self.admin.setVisible(False)
         self.footer = QLabel(self._footer_text())
         self.footer.setFont(QFont("Sans", 12))
@@ -279,8 +281,11 @@ class KioskWindow(QWidget):
                          f"{out.decision.name or ''} ({out.decision.reason})")
         if s.fault:
             lines.append(f"fault: {s.fault}")
-        for d in getattr(s.gallery, "damaged", []):  # not searched: the admin must act
-            lines.append(f"gallery: {d.message()}")
+        damaged = getattr(s.gallery, "damaged", [])
+        for d in damaged:  # not searched: the admin must act (README: a damaged template)
+            lines.append(f"gallery: template {d.template_id} of {d.name!r} damaged, not searched")
+        if damaged:
+            lines.append("  remove and enrol them again, or restore a backup")
         return "\n".join(lines)
 
     # -- input ------------------------------------------------------------------------------

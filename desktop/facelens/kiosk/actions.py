@@ -100,10 +100,12 @@ class DoorAction:
         except Exception as exc:  # every failure is reported to the caller, never swallowed
             with self._lock:
                 self._last.pop(person, None)
-            why = (f"timed out: no result within {config.timeout_s:g} s ({exc})"
-                   if isinstance(exc, ActionTimeout | TimeoutError | socket.timeout) else exc)
-            return ActionResult(False, message=f"door action {config.kind} failed: {why}",
-                                seconds=time.monotonic() - start)
+            if isinstance(exc, ActionTimeout | TimeoutError | socket.timeout):
+                message = (f"door action {config.kind} timed out: no result within "
+                           f"{config.timeout_s:g} s ({exc})")
+            else:
+                message = f"door action {config.kind} failed: {exc}"
+            return ActionResult(False, message=message, seconds=time.monotonic() - start)
         return ActionResult(True, message=message, seconds=time.monotonic() - start)
 
     # -- the kinds: each gets the monotonic deadline of the whole action --------------------
