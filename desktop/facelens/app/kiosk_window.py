@@ -414,6 +414,8 @@ class KioskSession:
         self.worker.stop()
         self.thread.quit()
         self.thread.wait(int((RETRY_S + 1) * 1000))
+        station = self.window.station  # a door action still running gets its audit outcome
+        station.wait_door(station.config.action_timeout_s + 1)
 
 
 def start_kiosk(home, source: str = "0", policy: str | None = None,
