@@ -123,7 +123,11 @@ class AdminPin:
         The lock is taken on a fresh open file, so it excludes other threads of this process
         as well as other processes; the OS drops it if the process dies.
         """
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise PinError(f"admin PIN: cannot open its lock file {self.lock_path} ({exc}); "
+                           "check that the data folder can be written") from exc
         try:
             yield _try_lock(fd)
         finally:
