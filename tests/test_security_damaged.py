@@ -135,3 +135,20 @@ def test_people_tab_and_kiosk_admin_view_tell_the_admin(qtbot, engine, faces_dev
             break
     assert view.status == Status.GRANTED and view.name == "john_savage"
     w._audit.close()
+
+
+def test_app_status_bar_and_people_tab_name_the_damaged_template(qtbot, engine, home,
+                                                                  tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from facelens.app.main_window import MainWindow
+    from facelens.settings import Settings
+
+    path, tid = home  # FACELENS_PASSPHRASE is set: no dialog
+    window = MainWindow(path, Settings.load(path), engine=engine,
+                        qsettings=QSettings(str(tmp_path / "w.ini"),
+                                            QSettings.Format.IniFormat), style_panel=False)
+    qtbot.addWidget(window)
+    assert window.gallery is not None and window.controller is not None  # still recognising
+    assert f"template {tid} of 'john_simm'" in window.status.currentMessage()
+    assert f"template {tid} of 'john_simm'" in window.people.damage_note.text()

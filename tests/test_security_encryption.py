@@ -121,3 +121,19 @@ def test_encrypted_kiosk_needs_an_encrypted_gallery(tmp_path, faces_dev, engine,
     assert station.gallery.encrypted and station.gallery.count_templates() == 1
     station.gallery.close()
     capsys.readouterr()
+
+
+def test_app_refuses_the_swapped_gallery_and_says_why(qtbot, home, engine, faces_dev,
+                                                      monkeypatch, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from facelens.app.main_window import MainWindow
+
+    _swap_for_clear(home, engine, faces_dev)
+    monkeypatch.delenv("FACELENS_PASSPHRASE")
+    window = MainWindow(home, Settings.load(home), engine=engine,
+                        qsettings=QSettings(str(tmp_path / "w.ini"),
+                                            QSettings.Format.IniFormat), style_panel=False)
+    qtbot.addWidget(window)
+    assert window.gallery is None and window.controller is None  # nobody is mislabelled
+    assert "NOT encrypted" in window.status.currentMessage()
