@@ -100,6 +100,7 @@ def test_identify_grants_enrolled_once_per_cooldown(engine, gallery, faces_dev, 
     assert views[0].status in (Status.HOLD_STILL, Status.LOOK)
     assert views[-1].status == Status.GRANTED, (views[-1], st.last_reading)
     assert views[-1].text == "Welcome, john_savage" and views[-1].colour == "green"
+    assert st.wait_door()  # the door worker runs the action
     out = st.last_outcome
     assert out.action.ok and out.decision.temporal > st.config.temporal_threshold
     assert out.decision.antispoof < 0.2
@@ -111,7 +112,7 @@ def test_identify_grants_enrolled_once_per_cooldown(engine, gallery, faces_dev, 
 
     wait_out(st)
     again = run(st, living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE, seed=1))
-    assert again[-1].status == Status.GRANTED
+    assert again[-1].status == Status.GRANTED and st.wait_door()
     assert st.last_outcome.action.skipped and len(Door.posts) == 1  # cooldown: no 2nd POST
 
     rows = st.audit.recent()
@@ -156,6 +157,7 @@ def test_verify_claims_typed_or_badge(engine, gallery, faces_dev, tmp_path, door
     assert st.claim("0004711\n") == "john_simm"  # a keyboard-wedge badge reader's line
     views = run(st, frames)
     assert views[-1].text == "Welcome, john_simm", st.last_reading
+    assert st.wait_door()
     wait_out(st)
     st.claim("john_savage")  # typed: the wrong identity for this face
     views = run(st, living_stand_in(faces_dev, "john_simm", SIMM_LIVE, seed=2))
@@ -183,7 +185,8 @@ def test_faults_refuse_and_show(engine, gallery, faces_dev, tmp_path, door_url):
     wait_out(st)
     Door.status = 500  # the door controller fails: granted, and the failure is shown
     views = run(st, living_stand_in(faces_dev, "john_savage", SAVAGE_LIVE, seed=3))
-    assert views[-1].status == Status.GRANTED and "500" in views[-1].detail
+    assert views[-1].status == Status.GRANTED and st.wait_door()
+    assert "500" in st.view.detail and "500" in st.fault  # shown once the door worker is back
     assert "FAILED" in st.audit.recent()[0].action
 
     view = st.camera_lost("camera 0 lost after 5 reconnect tries")

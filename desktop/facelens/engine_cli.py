@@ -29,6 +29,8 @@ class Context:
         self.settings = Settings.load(self.home)
         self.engine = _load_engine(self.settings)
         self.gallery = open_for_home(self.home, self.engine.model_id, self.engine.dim)
+        for d in self.gallery.damaged:  # left out of the search: say so on every command
+            print(f"facelens: warning: {d.message()}", file=sys.stderr)
         override = getattr(args, "threshold", None)
         self.threshold = float(override) if override is not None else \
             self.settings.match_threshold(self.engine.default_threshold)

@@ -238,6 +238,7 @@ class KioskWindow(QWidget):
         self.detail = QLabel("")
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.detail.setFont(QFont("Sans", 20))
+        self.detail.setWordWrap(True)  # a long fault wraps instead of widening the window
         self.preview = QLabel()
         self.preview.setFixedSize(480, 360)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -249,6 +250,7 @@ class KioskWindow(QWidget):
         self.claim.setVisible(station.config.policy == "verify")
         self.admin = QLabel()  # scores and thresholds, shown after the PIN
         self.admin.setFont(QFont("Monospace", 12))
+        self.admin.setWordWrap(True)
         self.admin.setVisible(False)
         self.footer = QLabel(self._footer_text())
         self.footer.setFont(QFont("Sans", 12))
@@ -347,6 +349,11 @@ class KioskWindow(QWidget):
                          f"{out.decision.name or ''} ({out.decision.reason})")
         if s.fault:
             lines.append(f"fault: {s.fault}")
+        damaged = getattr(s.gallery, "damaged", [])
+        for d in damaged:  # not searched: the admin must act (README: a damaged template)
+            lines.append(f"gallery: template {d.template_id} of {d.name!r} damaged, not searched")
+        if damaged:
+            lines.append("  remove and enrol them again, or restore a backup")
         return "\n".join(lines)
 
     # -- input ------------------------------------------------------------------------------
@@ -480,6 +487,8 @@ class KioskSession:
         self.worker.stop()
         self.thread.quit()
         self.thread.wait(int((RETRY_S + 1) * 1000))
+        station = self.window.station  # a door action still running gets its audit outcome
+        station.wait_door(station.config.action_timeout_s + 1)
 
 
 def start_kiosk(home, source: str = "0", policy: str | None = None,

@@ -215,6 +215,9 @@ class MainWindow(QMainWindow):
             if self.gallery is None:
                 return
         self.people.set_gallery(self.gallery)
+        if self.gallery.damaged:  # the People tab lists them; the status bar says so at once
+            self._notice(f"Gallery: {len(self.gallery.damaged)} damaged template(s) not "
+                         f"searched: {self.gallery.damaged[0].message()} (see People)")
         self.verify.set_names(self.people.names())
         self._watch_gallery()
         self.controller = LiveController(

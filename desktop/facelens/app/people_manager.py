@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..errors import FaceLensError
 from .folders import FolderMemory
+from ..gallery.names import name_key
 from .thumbs import thumb_pixmap
 
 GALLERY_FILTER = "FaceLens gallery (*.flgallery *.zip *.db);;All files (*)"
@@ -45,6 +46,11 @@ class PeopleManager(QWidget):
         self.search.setClearButtonEnabled(True)
         self.list = QListWidget()
         self.list.setIconSize(QSize(48, 48))
+        self.damage_note = QLabel("")  # templates that cannot be read, for the admin
+        self.damage_note.setObjectName("damaged_templates")
+        self.damage_note.setWordWrap(True)
+        self.damage_note.setStyleSheet("color: #b3261e;")
+        self.damage_note.setVisible(False)
         self.buttons = {}
         grid = QGridLayout()
         for i, (key, text, slot) in enumerate([
@@ -69,6 +75,7 @@ class PeopleManager(QWidget):
         self.buttons["delete_photo"].clicked.connect(self._delete_photo)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
+        layout.addWidget(self.damage_note)
         layout.addWidget(self.list, 2)
         layout.addLayout(grid)
         layout.addWidget(self.photos_label)
@@ -92,10 +99,15 @@ class PeopleManager(QWidget):
         keep = self.selected()
         self.list.blockSignals(True)  # one update at the end, which keeps the photo selected
         self.list.clear()
-        for person in (self.gallery.people() if self.gallery else []):
+        people = self.gallery.people() if self.gallery else []
+        damaged = list(getattr(self.gallery, "damaged", []))
+        self._show_damaged(damaged)
+        for person in people:
             n = person.templates
+            bad = sum(d.person_id == person.id for d in damaged)
+            note = f"  ⚠ {bad} damaged" if bad else ""
             item = QListWidgetItem(QIcon(thumb_pixmap(person.thumbnail, 48)),
-                                   f"{person.name}\n{n} photo{'s' if n != 1 else ''}")
+                                   f"{person.name}\n{n} photo{'s' if n != 1 else ''}{note}")
             item.setData(Qt.ItemDataRole.UserRole, person.name)
             self.list.addItem(item)
             if person.name == keep:
@@ -104,6 +116,14 @@ class PeopleManager(QWidget):
         self._filter(self.search.text())
         self._photos_of = None  # the selected person's photos may have changed too
         self._update_buttons()
+
+    def _show_damaged(self, damaged: list) -> None:
+        """Say which templates cannot be read (they are not searched) and what to do."""
+        self.damage_note.setVisible(bool(damaged))
+        if damaged:
+            self.damage_note.setText(
+                f"⚠ {len(damaged)} damaged template{'s' if len(damaged) != 1 else ''}, not "
+                "searched:\n" + "\n".join(d.message() for d in damaged))
 
     def selected(self) -> str | None:
         items = self.list.selectedItems()
@@ -119,10 +139,10 @@ class PeopleManager(QWidget):
                 if not self.list.item(i).isHidden()]
 
     def _filter(self, text: str) -> None:
-        needle = text.strip().lower()
+        needle = name_key(text.strip())  # any case and Unicode spelling: "JOSÉ" finds "José"
         for i in range(self.list.count()):
             item = self.list.item(i)
-            item.setHidden(needle not in item.data(Qt.ItemDataRole.UserRole).lower())
+            item.setHidden(needle not in name_key(item.data(Qt.ItemDataRole.UserRole)))
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None

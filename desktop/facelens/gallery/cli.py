@@ -17,13 +17,13 @@ from ..errors import GalleryError
 from ..paths import data_home
 from . import db, sealing
 from .gallery import Gallery, default_db_path
-from .unlock import open_configured
+from .unlock import downgraded, encryption_expected, open_configured, record_encryption
 
 NEW_PASSPHRASE_ENV = "FACELENS_NEW_PASSPHRASE"
 
 
-def _open(args: argparse.Namespace) -> Gallery:
-    return open_configured(data_home(getattr(args, "home", None)))
+def _open(args: argparse.Namespace, accept_unencrypted: bool = False) -> Gallery:
+    return open_configured(data_home(getattr(args, "home", None)), accept_unencrypted)
 
 
 def _new_passphrase(env: str) -> str:
@@ -43,7 +43,8 @@ def _new_passphrase(env: str) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    path = default_db_path(data_home(getattr(args, "home", None)))
+    home = data_home(getattr(args, "home", None))
+    path = default_db_path(home)
     encrypted = False
     if path.exists():
         conn = db.connect(path, busy_timeout_s=5.0, read_only=True)
@@ -51,9 +52,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             encrypted = sealing.read_state(conn) is not None
         finally:
             conn.close()
-    emit(args, {"path": str(path), "exists": path.exists(), "encrypted": encrypted},
+    expected = encryption_expected(home)
+    emit(args, {"path": str(path), "exists": path.exists(), "encrypted": encrypted,
+                "expected_encrypted": expected},
          f"{path}: {'encrypted (AES-256-GCM)' if encrypted else 'not encrypted'}"
          if path.exists() else f"{path}: no gallery yet")
+    if path.exists() and expected and not encrypted:
+        raise downgraded(path)
     return 0
 
 
@@ -64,6 +69,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
                                "`facelens gallery change-passphrase`")
         count = g.encrypt(_new_passphrase(PASSPHRASE_ENV))
         warnings = list(g.warnings)
+    record_encryption(g.path.parent, True)  # from now on a clear gallery here is refused
     emit(args, {"encrypted": True, "templates": count, "warnings": warnings},
          "\n".join([f"gallery encrypted ({count} templates); keep the passphrase safe: "
                     "without it the templates cannot be recovered", *warnings]))
@@ -71,9 +77,15 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 
 
 def cmd_decrypt(args: argparse.Namespace) -> int:
-    with _open(args) as g:
+    home = data_home(getattr(args, "home", None))
+    with _open(args, accept_unencrypted=args.accept_unencrypted) as g:
         was = g.encrypted
-        count = g.decrypt()
+        record_encryption(home, False)  # first: a crash then leaves it encrypted, not refused
+        try:
+            count = g.decrypt()
+        except BaseException:
+            record_encryption(home, was)
+            raise
     emit(args, {"encrypted": False, "templates": count},
          f"gallery decrypted ({count} templates)" if was else "the gallery was not encrypted")
     return 0
@@ -85,6 +97,7 @@ def cmd_change(args: argparse.Namespace) -> int:
             raise GalleryError("the gallery is not encrypted: use `facelens gallery encrypt`")
         count = g.encrypt(_new_passphrase(NEW_PASSPHRASE_ENV))
         warnings = list(g.warnings)
+    record_encryption(g.path.parent, True)
     emit(args, {"encrypted": True, "templates": count, "warnings": warnings},
          "\n".join([f"passphrase changed ({count} templates re-encrypted)", *warnings]))
     return 0
@@ -106,3 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                               f"${NEW_PASSPHRASE_ENV} or typed)")]:
         p = gs.add_parser(name, parents=[common], help=text, description=text)
         p.set_defaults(func=func)
+        if name == "decrypt":
+            p.add_argument("--accept-unencrypted", action="store_true",
+                           help="use a gallery found unencrypted although this installation "
+                                "encrypted it (check its people first)")

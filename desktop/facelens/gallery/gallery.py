@@ -23,8 +23,8 @@ import numpy as np
 from ..errors import GalleryError
 from . import db, sealing
 from .index import TemplateIndex
-from .names import clean_name
-from .records import Match, Person, Template
+from .names import clean_name, lookup_name, name_key
+from .records import DamagedTemplate, Match, Person, Template
 
 DEFAULT_FILENAME = "gallery.db"
 T = TypeVar("T")
@@ -61,6 +61,7 @@ class Gallery:
         self._names: dict[int, str] = {}  # person id -> name
         self._data_version = -1
         self.other_model_templates = 0
+        self.damaged: list[DamagedTemplate] = []  # unreadable templates, left out of search
         self.warnings: list[str] = []
 
     @classmethod
@@ -122,8 +123,11 @@ class Gallery:
             rows = self._guard(lambda: self._db.execute(
                 "SELECT id, vector FROM templates WHERE person_id = ? AND model_id = ? "
                 "AND dim = ?", (person_id, self.model_id, self.dim)).fetchall())
-            raw = [self._codec.open_vector(tid, person_id, self.model_id, self.dim, blob)
-                   for tid, blob in rows]
+            raw = self._readable(person_id, stored_name, rows)
+        if rows and not raw:
+            raise GalleryError(f"no template of {stored_name!r} can be read (altered or "
+                               f"damaged): remove {stored_name!r} and enrol them again, or "
+                               "restore a backup (export)")
         if not rows:
             raise GalleryError(f"{stored_name!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
@@ -147,9 +151,10 @@ class Gallery:
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
                    FROM people p ORDER BY p.name COLLATE NOCASE""",
                 (self.model_id, self.dim)).fetchall())
-            return [Person(pid, name, count, created, updated,
-                           self._codec.open_thumbnail(tid, pid, thumb))
-                    for pid, name, created, updated, count, tid, thumb in rows]
+            people = [Person(pid, name, count, created, updated,
+                             self._thumbnail_or_none(tid, pid, name, thumb))
+                      for pid, name, created, updated, count, tid, thumb in rows]
+            return sorted(people, key=lambda p: (name_key(p.name), p.name))
 
     def count_templates(self) -> int:
         """Templates searched (made by this model); see `other_model_templates` for the rest."""
@@ -179,8 +184,7 @@ class Gallery:
             def write() -> tuple[int, str, list[int]]:
                 with db.transaction(self._db) as c:
                     self._check_codec(c)
-                    row = c.execute("SELECT id, name FROM people WHERE name = ?",
-                                    (name,)).fetchone()
+                    row = _find_person(c.execute("SELECT id, name FROM people"), name)
                     if row is None:
                         pid = c.execute("INSERT INTO people (name, created, updated) "
                                         "VALUES (?, ?, ?)", (name, now, now)).lastrowid
@@ -216,10 +220,10 @@ class Gallery:
 
             def write() -> None:
                 with db.transaction(self._db) as c:
-                    clash = c.execute("SELECT name FROM people WHERE name = ? AND id != ?",
-                                      (new, pid)).fetchone()
+                    clash = _find_person(c.execute("SELECT id, name FROM people WHERE id != ?",
+                                                   (pid,)), new)
                     if clash:
-                        raise GalleryError(f"cannot rename {old!r}: {clash[0]!r} already exists")
+                        raise GalleryError(f"cannot rename {old!r}: {clash[1]!r} already exists")
                     c.execute("UPDATE people SET name = ?, updated = ? WHERE id = ?",
                               (new, _now(), pid))
 
@@ -306,7 +310,7 @@ class Gallery:
             for old_id, name, created in source.execute(
                     "SELECT id, name, created FROM people ORDER BY id"):
                 name = clean_name(name)
-                row = c.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
+                row = _find_person(c.execute("SELECT id, name FROM people"), name)
                 if row is None:
                     ids[old_id] = c.execute("INSERT INTO people (name, created, updated) "
                                             "VALUES (?, ?, ?)", (name, created, now)).lastrowid
@@ -381,6 +385,10 @@ class Gallery:
             return count
 
     def _reseal(self, new: sealing.Codec) -> int:
+        self._guard(self._sync)
+        if self.damaged:  # what cannot be read cannot be sealed again
+            raise GalleryError("nothing was changed: the gallery holds damaged templates; "
+                               + "; ".join(d.message() for d in self.damaged))
         old = self._codec
 
         def write() -> int:
@@ -441,11 +449,17 @@ class Gallery:
                          "WHERE model_id = ? AND dim = ? ORDER BY id",
                          (self.model_id, self.dim)).fetchall()
         index = TemplateIndex(self.dim)
+        damaged, good, raw = [], [], []
+        for tid, pid, blob in rows:  # one damaged row is left out; the others are served
+            try:
+                raw.append(codec.open_vector(tid, pid, self.model_id, self.dim, blob))
+                good.append((tid, pid, blob))
+            except sealing.TemplateUnreadable as exc:
+                damaged.append(DamagedTemplate(tid, pid, names.get(pid, "?"), exc.why))
+        rows = good
         if rows:
-            raw = b"".join(codec.open_vector(tid, pid, self.model_id, self.dim, blob)
-                           for tid, pid, blob in rows)
             index.add(np.array([r[0] for r in rows]),
-                      np.frombuffer(raw, "<f4").reshape(-1, self.dim))
+                      np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim))
         if codec.encrypted and not self._codec.encrypted:
             c.execute("PRAGMA secure_delete = ON")
         self._codec, self._names, self._index = codec, names, index
@@ -454,11 +468,37 @@ class Gallery:
         self.other_model_templates = c.execute(
             "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
             (self.model_id, self.dim)).fetchone()[0]
-        self.warnings = []
+        self.damaged = damaged
+        self.warnings = [d.message() for d in damaged]
         if self.other_model_templates:
             self.warnings.append(
                 f"{self.other_model_templates} templates were made by another model than "
                 f"{self.model_id} and are not searched; enrol those people again to use them")
+
+    def _readable(self, pid: int, name: str, rows: list) -> list[bytes]:
+        """The vectors of `rows` (id, blob) of person `pid` that can be read; the others
+        are added to `damaged` (once each)."""
+        out = []
+        for tid, blob in rows:
+            try:
+                out.append(self._codec.open_vector(tid, pid, self.model_id, self.dim, blob))
+            except sealing.TemplateUnreadable as exc:
+                if all(d.template_id != tid for d in self.damaged):
+                    self.damaged.append(DamagedTemplate(tid, pid, name, exc.why))
+                    self.warnings.append(self.damaged[-1].message())
+        return out
+
+    def _thumbnail_or_none(self, tid: int | None, pid: int, name: str,
+                           blob: bytes | None) -> bytes | None:
+        """A person's thumbnail, or None when it cannot be read (added to `damaged`)."""
+        try:
+            return self._codec.open_thumbnail(tid, pid, blob)
+        except sealing.TemplateUnreadable as exc:
+            why = f"its thumbnail: {exc.why}"
+            if all((d.template_id, d.why) != (tid, why) for d in self.damaged):
+                self.damaged.append(DamagedTemplate(tid, pid, name, why))
+                self.warnings.append(self.damaged[-1].message())
+            return None
 
     def _check_codec(self, c: sqlite3.Connection) -> None:
         """Inside a write: refuse if another process changed the encryption since we looked."""
@@ -473,9 +513,9 @@ class Gallery:
 
     def _person(self, name: str) -> tuple[int, str]:
         """(id, stored name) of `name`; GalleryError when no one is called that."""
-        cleaned = clean_name(name)
-        row = self._guard(lambda: self._db.execute(
-            "SELECT id, name FROM people WHERE name = ?", (cleaned,)).fetchone())
+        cleaned = lookup_name(name)
+        row = self._guard(lambda: _find_person(self._db.execute("SELECT id, name FROM people"),
+                                               cleaned, name.strip()))
         if row is None:
             raise GalleryError(f"no one called {cleaned!r} is enrolled in the gallery")
         return row
@@ -505,9 +545,10 @@ class Gallery:
             rows = self._guard(lambda: self._db.execute(
                 "SELECT id, model_id, dim, source, created, thumbnail FROM templates "
                 "WHERE person_id = ? ORDER BY id", (pid,)).fetchall())
+            bad = {d.template_id for d in self.damaged}
             return [Template(tid, pid, model, src, created,
-                             model == self.model_id and dim == self.dim,
-                             self._codec.open_thumbnail(tid, pid, thumb))
+                             model == self.model_id and dim == self.dim and tid not in bad,
+                             self._thumbnail_or_none(tid, pid, name, thumb))
                     for tid, model, dim, src, created, thumb in rows]
 
     def remove_template(self, name: str, template_id: int) -> Template:
@@ -538,6 +579,22 @@ class Gallery:
             if self._owner.pop(gone.id, None) is not None:
                 self._index.remove(np.array([gone.id], np.int64))
             return gone
+
+
+def _find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:
+    """The (id, name) of `rows` that is `name` in any case or Unicode spelling (`name_key`);
+    the exact spelling (`name`, or `typed` as given) wins when several match; GalleryError
+    when several match otherwise."""
+    key = name_key(name)
+    found = [(pid, stored) for pid, stored in rows if name_key(stored) == key]
+    if len(found) > 1:
+        exact = [f for f in found if f[1] in (name, typed)]
+        if not exact:
+            raise GalleryError(f"{len(found)} people are called {name!r} (spelled "
+                               f"{', '.join(repr(f[1]) for f in found)}): rename all but one "
+                               "in the People list")
+        found = exact
+    return found[0] if found else None
 
 
 def _guarded(fn: Callable[[], T], path: Path) -> T:

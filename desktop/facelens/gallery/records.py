@@ -46,3 +46,19 @@ class Template:
     created: str
     searched: bool  # made by the gallery's current model (so it is used for recognition)
     thumbnail: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class DamagedTemplate:
+    """A template that cannot be read (e.g. an altered row of an encrypted gallery): it is
+    left out of every search, and the admin is told."""
+
+    template_id: int
+    person_id: int
+    name: str
+    why: str
+
+    def message(self) -> str:
+        return (f"template {self.template_id} of {self.name!r} cannot be read ({self.why}); "
+                f"it is not searched. Remove {self.name!r} and enrol them again, or restore "
+                "a backup (export)")

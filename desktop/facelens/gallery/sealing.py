@@ -84,9 +84,19 @@ class Codec:
                               "(authentication failed)") from None
 
 
+class TemplateUnreadable(GalleryError):
+    """One template cannot be read (altered, moved, or in the wrong form): `why` says how."""
+
+    def __init__(self, template_id: int, why: str) -> None:
+        super().__init__(f"template {template_id} of the gallery cannot be read: {why}. The "
+                         "file was not changed; restore a backup (export) if it was "
+                         "tampered with.")
+        self.template_id = template_id
+        self.why = why
+
+
 def _unreadable(tid: int, why: str) -> GalleryError:
-    return GalleryError(f"template {tid} of the gallery cannot be read: {why}. The file was "
-                        "not changed; restore a backup (export) if it was tampered with.")
+    return TemplateUnreadable(tid, why)
 
 
 def read_state(conn: sqlite3.Connection) -> dict | None:

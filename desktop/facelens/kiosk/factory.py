@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..attendance import AttendanceStore
 from ..crypto import PASSPHRASE_ENV, CryptoError, Sealer
+from ..errors import GalleryError
 from .audit import AuditLog
 from .config import KioskConfig
 from .station import KioskStation
@@ -35,7 +36,11 @@ def sealer_for(config: KioskConfig, passphrase: str | None) -> Sealer | None:
 
 def open_station(home: Path, engine=None, passphrase: str | None = None,
                  config: KioskConfig | None = None) -> KioskStation:
-    """Everything the kiosk needs, from the data folder `home`."""
+    """Everything the kiosk needs, from the data folder `home`.
+
+    GalleryError when the gallery is unencrypted although the settings (`gallery encrypt`)
+    or the kiosk's own encryption (`kiosk set-passphrase`) say the installation encrypts.
+    """
     from ..engine.recognizer import FaceEngine
     from ..gallery import open_for_home
     from ..settings import Settings
@@ -47,6 +52,13 @@ def open_station(home: Path, engine=None, passphrase: str | None = None,
         config.threshold = settings.threshold
     gallery = open_for_home(home, engine.model_id, engine.dim, passphrase=passphrase,
                             prompt=False)
+    if config.encryption_salt and not gallery.encrypted:
+        gallery.close()
+        raise GalleryError(
+            f"kiosk: the kiosk is encrypted (`facelens kiosk set-passphrase`) but the gallery "
+            f"{gallery.path} is not, so its templates could have been swapped unnoticed; the "
+            "kiosk does not start on it. Run `facelens gallery encrypt` with the same "
+            f"passphrase ({PASSPHRASE_ENV}), or restore the encrypted gallery from a backup.")
     audit = AuditLog(Path(home) / AUDIT_DB, sealer=sealer_for(config, passphrase))
     attendance = attendance_store(home, config) if config.attendance else None
     return KioskStation(engine, gallery, config, audit, attendance)

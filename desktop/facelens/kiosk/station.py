@@ -4,7 +4,9 @@ Per frame: detect the largest face, align it, embed it, search the gallery (iden
 check the claimed person (verify), run the anti-spoofing network, push the crop into the
 temporal-liveness volume, and let :class:`DecisionPolicy` decide. A decision is written to
 the audit log first (no audit row, no door), then to the attendance log, then the door
-action fires. Faults (database full or locked, door action failing) are shown, never hidden.
+action is handed to the station's door worker: it runs there, within its deadline, while the
+next frames are processed. Its outcome is written to the decision's audit row when it ends.
+Faults (database full or locked, door action failing or timing out) are shown, never hidden.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .actions import ActionResult, DoorAction
 from .antispoof import AntiSpoof, SpoofReading
 from .audit import AuditFault, AuditLog, AuditRow
 from .config import KioskConfig
+from .door_worker import DoorJob, DoorWorker
 from .policy import Decision, DecisionPolicy, Reading, Status, View
 from .temporal import TemporalLiveness
 
@@ -58,6 +61,7 @@ class KioskStation:
         self.audit = audit
         self.attendance = attendance
         self.door = door or DoorAction(config.action)
+        self.door_worker = DoorWorker(lambda: self.door, self._door_done)
         self.antispoof = antispoof or AntiSpoof(engine.antispoof_session(),
                                                 config.antispoof_threshold, config.min_sharpness)
         self.threshold = (config.threshold if config.threshold is not None
@@ -242,12 +246,11 @@ class KioskStation:
         except AuditFault as exc:
             self.last_outcome = Outcome(d, False, None, None, str(exc))
             return self._refuse_for_fault(d, str(exc), now)
-        if granted:
-            action = self.door.fire(d.name, {"similarity": d.similarity, "audit_seq": seq,
-                                             "policy": cfg.policy})
+        if granted:  # the door worker runs it; this frame does not wait (see _door_done)
+            action = self.door_worker.submit(d.name, {"similarity": d.similarity,
+                                                      "audit_seq": seq, "policy": cfg.policy},
+                                             seq)
             self._record_action(seq, action)
-            if not action.ok:
-                fault = action.message
         self.last_outcome = Outcome(d, granted, seq, action, fault)
         if not granted:
             if fault:
@@ -258,8 +261,30 @@ class KioskStation:
         self.fault = fault
         return View(view.status, view.text, fault or view.detail, view.name)
 
-    def _record_action(self, seq: int, action: ActionResult) -> None:
-        text = ("ok: " if action.ok else "FAILED: ") + action.message
+    def wait_door(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the door actions handed to the worker have ended (False: timed out)."""
+        return self.door_worker.wait_idle(timeout_s)
+
+    def _door_done(self, job: DoorJob, action: ActionResult) -> None:
+        """On the door worker: record the action's outcome; a failure is shown on screen."""
+        with self.lock:  # the audit connection and the station state are shared with process()
+            self._record_action(job.audit_seq, action)
+            out = self.last_outcome
+            if out is not None and out.audit_seq == job.audit_seq:
+                out.action = action
+                if not action.ok:
+                    out.fault = action.message
+            if not action.ok:
+                self.fault = action.message
+                if self.view.name == job.person and self.view.status == Status.GRANTED:
+                    self.view = View(self.view.status, self.view.text, action.message,
+                                     self.view.name)
+
+    def _record_action(self, seq: int | None, action: ActionResult) -> None:
+        if seq is None:
+            return
+        state = "running: " if action.pending else "ok: " if action.ok else "FAILED: "
+        text = state + action.message
         try:
             self.audit.set_action(seq, text)
         except AuditFault as exc:  # the row exists; a failed update is shown, not raised
