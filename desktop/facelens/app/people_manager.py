@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import FaceLensError
-from .folders import FolderMemory
 from ..gallery.names import name_key
+from .folders import FolderMemory
 from .thumbs import thumb_pixmap
 
 GALLERY_FILTER = "FaceLens gallery (*.flgallery *.zip *.db);;All files (*)"
