@@ -134,7 +134,7 @@ def test_people_tab_and_kiosk_admin_view_tell_the_admin(qtbot, engine, faces_dev
         if view.status in (Status.GRANTED, Status.REFUSED):
             break
     assert view.status == Status.GRANTED and view.name == "john_savage"
-    w._audit.close()
+    w.close()
 
 
 def test_app_status_bar_and_people_tab_name_the_damaged_template(qtbot, engine, home,
