@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,6 +23,9 @@ from PySide6.QtWidgets import (
 from ..live.photos import PhotoResult, prepare_photo, rejection_summary
 from ..live.sources import IMAGE_SUFFIXES
 
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
+
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
 
 
@@ -36,7 +40,7 @@ class EnrolFilesDialog(QDialog):
     finishedResults = Signal(str, object)
     _done = Signal(object)
 
-    def __init__(self, engine, names: list[str], name: str = "", min_face: int = 40,
+    def __init__(self, engine: FaceEngine, names: list[str], name: str = "", min_face: int = 40,
                  engine_lock: threading.RLock | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Enrol from photos")

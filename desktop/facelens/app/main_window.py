@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -35,6 +36,9 @@ from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
@@ -197,7 +201,7 @@ class MainWindow(QMainWindow):
         self.qsettings.sync()
 
     # -- engine and gallery ----------------------------------------------------------------
-    def set_engine(self, engine) -> None:
+    def set_engine(self, engine: FaceEngine) -> None:
         """Use `engine`: open the gallery for its model, start the live pipeline."""
         if self.controller is not None:
             self.controller.stop()
@@ -229,7 +233,7 @@ class MainWindow(QMainWindow):
         if source is not None:
             self.open_source(source)
 
-    def _open_gallery(self, engine) -> Gallery | None:
+    def _open_gallery(self, engine: FaceEngine) -> Gallery | None:
         """The data folder's gallery; an encrypted one asks for its passphrase (3 tries)
         unless $FACELENS_PASSPHRASE gives it. On failure the reason is shown over the
         video and None is returned: recognising against no gallery would mislabel everyone.

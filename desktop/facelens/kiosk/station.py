@@ -12,20 +12,24 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ..attendance import AttendanceFault, AttendanceStore
+from ..engine.faces import iou_matrix, largest_face
 from ..errors import FaceLensError, GalleryError
 from ..images import encode_jpeg
-from ..live.tracker import iou_matrix
 from .actions import ActionResult, DoorAction
 from .antispoof import AntiSpoof, SpoofReading
 from .audit import AuditFault, AuditLog, AuditRow
 from .config import KioskConfig
 from .policy import Decision, DecisionPolicy, Reading, Status, View
 from .temporal import TemporalLiveness
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 # what an admin may change on a running station (KioskConfig field names)
 LIVE_SETTINGS = ("policy", "frames", "threshold", "action_cooldown_s")
@@ -49,7 +53,7 @@ class Outcome:
 class KioskStation:
     """Everything the kiosk does between the camera and the screen."""
 
-    def __init__(self, engine, gallery, config: KioskConfig, audit: AuditLog,
+    def __init__(self, engine: FaceEngine, gallery, config: KioskConfig, audit: AuditLog,
                  attendance: AttendanceStore | None = None, door: DoorAction | None = None,
                  antispoof: AntiSpoof | None = None, clock=time.monotonic):
         self.engine = engine
@@ -58,7 +62,7 @@ class KioskStation:
         self.audit = audit
         self.attendance = attendance
         self.door = door or DoorAction(config.action)
-        self.antispoof = antispoof or AntiSpoof(engine.antispoof_session(),
+        self.antispoof = antispoof or AntiSpoof(engine.antispoof(),
                                                 config.antispoof_threshold, config.min_sharpness)
         self.threshold = (config.threshold if config.threshold is not None
                           else engine.default_threshold)
@@ -122,10 +126,9 @@ class KioskStation:
         One detection and one embedding: tens of milliseconds, under the station's lock.
         """
         with self.lock:
-            faces = self.engine.detect(bgr, min_face=40)
-            if not faces:
+            face = largest_face(self.engine.detect(bgr, min_face=40))
+            if face is None:
                 raise EnrolRefused("no face in view")
-            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
             crop = self.engine.align(bgr, face.landmarks)
             report = self.engine.quality(bgr, face, crop)
             if not report.ok:
@@ -163,12 +166,11 @@ class KioskStation:
     # -- per frame --------------------------------------------------------------------------
 
     def _read(self, bgr: np.ndarray) -> tuple[Reading, np.ndarray | None]:
-        faces = self.engine.detect(bgr, min_face=40)
-        if not faces:
+        face = largest_face(self.engine.detect(bgr, min_face=40))
+        if face is None:
             self.temporal.reset()
             self._prev_box = None
             return Reading(face=False), None
-        face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         box = np.asarray(face.box, dtype=np.float32)
         if self._prev_box is not None and iou_matrix(box[None], self._prev_box[None])[0, 0] < 0.2:
             self.temporal.reset()  # another face, or a jump: a new track
