@@ -16,7 +16,8 @@ import numpy as np
 import onnx
 import pytest
 
-from facelens.engine.faces import iou_matrix
+from facelens.engine.detectors.yunet import NMS_THRESHOLD
+from facelens.engine.faces import Face, iou_matrix, nms
 from facelens.errors import ModelPackError
 from facelens.modelpack.onnx_repair import drop_weight_inputs
 from facelens.modelpack.pack import build_pack, load_pack, source_manifest
@@ -74,7 +75,10 @@ def test_yunet_agrees_with_opencv(standard, originals, faces_dev):
                                             5000)
         _, ref = ref_det.detect(img)
         ref = np.zeros((0, 15), np.float32) if ref is None else ref
-        ours = standard.detector.detect(img, min_face=10)  # scale 1: OpenCV's own input size
+        # one pass at the photo's own size, as OpenCV runs it (detect() adds a coarse pass)
+        boxes, marks, scores = standard.detector.raw(img)
+        keep = nms(boxes, scores, NMS_THRESHOLD)
+        ours = [Face(boxes[i], marks[i], float(scores[i])) for i in keep]
         ours = [f for f in ours if f.size >= 10]
         ref = ref[np.minimum(ref[:, 2], ref[:, 3]) >= 10]
         assert len(ours) == len(ref), name
@@ -86,6 +90,16 @@ def test_yunet_agrees_with_opencv(standard, originals, faces_dev):
             assert np.abs(ours[j].landmarks.ravel() - ref[i, 4:14]).max() < 1.0, name
         total += len(ref)
     assert total >= 20  # enough real faces to mean something
+
+
+def test_yunet_finds_faces_too_large_for_one_pass(standard, faces_dev):
+    """John Lennon's photos (faces of 500-700 px) give nothing in one pass at full size."""
+    for photo in sorted((faces_dev / "people" / "john_lennon").iterdir()):
+        img = cv2.imread(str(photo))
+        boxes, _, _ = standard.detector.raw(img)
+        assert len(boxes) == 0
+        faces = standard.detect_photo(img)
+        assert len(faces) == 1 and faces[0].size > 400
 
 
 def test_sface_agrees_with_opencv(standard, originals, faces_dev):

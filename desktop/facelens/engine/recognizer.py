@@ -40,7 +40,7 @@ class FaceEngine:
         self.detector: Detector = models.create_detector(pack, provider)
         self.embedder: Embedder = models.create_embedder(pack, provider)
         self._antispoof: AntiSpoof | None = None
-        recipe = source_manifest(pack.name)  # read once: model_id is asked per gallery open
+        recipe = pack.recipe or source_manifest(pack.name)  # read once, not per gallery open
         calib = recipe.get("calibration", {})
         self.default_threshold: float = float(calib.get("threshold", 0.5))
         self.threshold_far: float | None = calib.get("far")

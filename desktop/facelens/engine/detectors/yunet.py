@@ -21,6 +21,7 @@ STRIDES = (8, 16, 32)
 SCORE_THRESHOLD = 0.9  # OpenCV Zoo's demo default
 NMS_THRESHOLD = 0.3
 MIN_DETECT_PX = 20  # the image is scaled so that `min_face` becomes about this many pixels
+COARSE_SIDE = 640  # the long side of the second pass for large images
 
 
 class YuNetDetector:
@@ -64,19 +65,30 @@ class YuNetDetector:
         return np.concatenate(boxes), np.concatenate(marks), np.concatenate(scores)
 
     def detect(self, bgr: np.ndarray, min_face: int = 40) -> list[Face]:
-        """Faces of at least `min_face` pixels in a uint8 BGR image, best score first."""
+        """Faces of at least `min_face` pixels in a uint8 BGR image, best score first.
+
+        The image is scaled so that `min_face` becomes about 20 pixels; when that leaves it
+        larger than 640 pixels (YuNet's training size), a second pass at 640 finds the faces
+        too large for its coarsest stride (seen: none above about 450 pixels).
+        """
         h, w = bgr.shape[:2]
-        scale = min(1.0, MIN_DETECT_PX / max(float(min_face), 1.0))
-        small = bgr if scale == 1.0 else cv2.resize(
-            bgr, (max(round(w * scale), 32), max(round(h * scale), 32)),
-            interpolation=cv2.INTER_AREA)
-        sx, sy = w / small.shape[1], h / small.shape[0]
-        boxes, marks, scores = self.raw(small)
-        keep = nms(boxes, scores, NMS_THRESHOLD)
+        scales = [min(1.0, MIN_DETECT_PX / max(float(min_face), 1.0))]
+        if max(h, w) * scales[0] > COARSE_SIDE * 1.25:
+            scales.append(COARSE_SIDE / max(h, w))
+        boxes, marks, scores = [], [], []
+        for scale in scales:
+            small = bgr if scale == 1.0 else cv2.resize(
+                bgr, (max(round(w * scale), 32), max(round(h * scale), 32)),
+                interpolation=cv2.INTER_AREA)
+            sx, sy = w / small.shape[1], h / small.shape[0]
+            b, m, s = self.raw(small)
+            boxes.append(b * [sx, sy, sx, sy])
+            marks.append(m * [sx, sy])
+            scores.append(s)
+        allb, allm, alls = np.concatenate(boxes), np.concatenate(marks), np.concatenate(scores)
         faces = []
-        for i in keep:
-            box = (boxes[i] * [sx, sy, sx, sy]).astype(np.float32)
-            face = Face(box, (marks[i] * [sx, sy]).astype(np.float32), float(scores[i]))
+        for i in nms(allb, alls, NMS_THRESHOLD):
+            face = Face(allb[i].astype(np.float32), allm[i].astype(np.float32), float(alls[i]))
             if face.size >= min_face:
                 faces.append(face)
         return faces
