@@ -59,6 +59,7 @@ def _face_json(r: FaceResult, name: str | None, similarity: float | None) -> dic
 def cmd_enrol(args: argparse.Namespace) -> int:
     ctx = Context(args)
     embs, thumbs, sources, rejected = [], [], [], []
+    crops: list[np.ndarray] = []
     for image in args.images:
         try:
             faces = ctx.faces(image)
@@ -81,7 +82,9 @@ def cmd_enrol(args: argparse.Namespace) -> int:
         embs.append(best.embedding)
         thumbs.append((encode_jpeg(best.crop, 85) or b"") if ctx.settings.keep_thumbnails else None)
         sources.append(str(Path(image).resolve()))
-    added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources) if embs else 0
+        crops.append(best.crop)  # kept so that another model pack can re-embed this face
+    added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources,
+                              crops=crops) if embs else 0
     name = args.name.strip()
     lines = [f"{name}: {added} photo(s) enrolled"] + [
         f"  rejected {r['image']}: {r['reason']}" for r in rejected]

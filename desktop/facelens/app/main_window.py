@@ -366,7 +366,8 @@ class MainWindow(QMainWindow):
     def enrol_capture(self, name: str, capture: FaceCapture) -> None:
         try:
             self.gallery.enrol(name, capture.embedding[None, :],
-                               thumbnails=[encode_jpeg(capture.thumbnail)], sources=["live"])
+                               thumbnails=[encode_jpeg(capture.thumbnail)], sources=["live"],
+                               crops=[capture.thumbnail])
         except FaceLensError as exc:
             QMessageBox.warning(self, "Enrol", str(exc))
             return
@@ -391,7 +392,8 @@ class MainWindow(QMainWindow):
         try:
             self.gallery.enrol(name, np.stack([r.embedding for r in good]),
                                thumbnails=[encode_jpeg(r.thumbnail) for r in good],
-                               sources=[str(r.path) for r in good])
+                               sources=[str(r.path) for r in good],
+                               crops=[r.thumbnail for r in good])
         except FaceLensError as exc:
             QMessageBox.warning(self, "Enrol", str(exc))
             return

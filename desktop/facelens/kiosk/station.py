@@ -134,6 +134,7 @@ class KioskStation:
             if not report.ok:
                 raise EnrolRefused(f"face not enrolled: {report.reason}")
             added = self.gallery.enrol(name, self.engine.embed([crop]), sources=["kiosk"],
+                                       crops=[crop],
                                        thumbnails=[encode_jpeg(crop)])
             self.policy.reset()  # the next frames are judged against the new gallery
             self.temporal.reset()

@@ -8,7 +8,7 @@ import sys
 from ..cli import emit
 from ..errors import ModelPackError
 from ..paths import models_home
-from .pack import available_packs, build_pack, load_pack
+from .pack import available_packs, build_pack, load_pack, source_manifest
 
 
 def _progress(msg: str, fraction: float) -> None:
@@ -44,14 +44,41 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use(args: argparse.Namespace) -> int:
+    from ..paths import data_home
+    from .switch import switch_pack
+
+    home = data_home(getattr(args, "home", None))
+    source_manifest(args.pack)  # an unknown name: the known ones, before anything is loaded
+
+    def embedded(done: int, total: int) -> None:
+        if total:
+            print(f"[{done / total:4.0%}] re-embedding the gallery: {done} of {total} faces",
+                  file=sys.stderr, flush=True)
+
+    engine, report = switch_pack(home, args.pack, build_progress=_progress,
+                                 embed_progress=embedded)
+    lines = [f"model pack {args.pack!r} in use ({engine.model_id}): {report.embedded} faces "
+             f"re-embedded, {report.already} already were; {report.people} people"]
+    if report.people_without_crops:
+        lines.append("enrolled before face crops were kept, so not re-embedded (enrol them "
+                     "again): " + ", ".join(report.people_without_crops))
+    emit(args, {"pack": args.pack, **report.as_dict()}, "\n".join(lines))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     models = sub.add_parser("models", help="build, list or verify model packs")
     msub = models.add_subparsers(dest="models_command", required=True)
     for name, func, text in (("build", _build, "build a pack from its pinned source"),
                              ("list", _list, "list known packs"),
-                             ("verify", _verify, "check a built pack's checksums")):
+                             ("verify", _verify, "check a built pack's checksums"),
+                             ("use", _use, "switch to a pack, re-embedding the gallery")):
         p = msub.add_parser(name, help=text)
-        if name != "list":
+        if name == "use":
+            p.add_argument("pack")
+            p.add_argument("--home", default=argparse.SUPPRESS, help="data folder")
+        elif name != "list":
             p.add_argument("pack", nargs="?", default="lite")
         if name == "build":
             p.add_argument("--force", action="store_true", help="rebuild even if present")
