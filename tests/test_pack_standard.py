@@ -71,8 +71,8 @@ def test_yunet_agrees_with_opencv(standard, originals, faces_dev):
     for name in GROUPS:
         img = cv2.imread(str(faces_dev / "groups" / name))
         h, w = img.shape[:2]
-        ref_det = cv2.FaceDetectorYN.create(str(originals["detector"]), "", (w, h), 0.9, 0.3,
-                                            5000)
+        ref_det = cv2.FaceDetectorYN.create(str(originals["detector"]), "", (w, h),
+                                            standard.detector.score_threshold, 0.3, 5000)
         _, ref = ref_det.detect(img)
         ref = np.zeros((0, 15), np.float32) if ref is None else ref
         # one pass at the photo's own size, as OpenCV runs it (detect() adds a coarse pass)

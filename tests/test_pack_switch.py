@@ -107,3 +107,15 @@ def test_a_crop_must_be_an_aligned_face(tmp_path, engine):
         with pytest.raises(GalleryError, match="a face crop must be a 112x112 BGR uint8 image"):
             g.enrol("Amy", vec, crops=[np.zeros((50, 50, 3), np.uint8)])
         assert g.people() == []
+
+
+def test_models_list_json_gives_the_facts_of_each_pack(capsys):
+    rows = {r["pack"]: r for r in _run(capsys, "models", "list")}
+    assert set(rows) == {"lite", "standard"}
+    lite, std = rows["lite"], rows["standard"]
+    assert lite["commercial_use"] is False and std["commercial_use"] is True
+    for r in rows.values():
+        assert r["built"] in (True, False) and r["size_mb"] > 1 and r["licence"]
+        assert r["embed_ms_per_face"] > 0 and 0 < r["threshold"] < 1
+        assert 0 <= r["far"] <= r["far_upper95"]
+    assert lite["antispoof"] == "tree" and std["antispoof"] is None

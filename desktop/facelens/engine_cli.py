@@ -207,6 +207,10 @@ def cmd_bench_engine(args: argparse.Namespace) -> int:
 
     engine = _engine_for(args)
     figures = {"pack": engine.pack_name, **run_bench(engine, repeat=args.repeat)}
+    if args.store:
+        from .modelpack.calibration import store_cost
+
+        figures["stored"] = store_cost(engine.pack_name, figures)
     emit(args, figures, "\n".join(f"{k:22s} {v}" for k, v in figures.items()))
     return 0
 
@@ -248,4 +252,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add("bench-engine", cmd_bench_engine, "time detection, embedding and gallery search")
     p.add_argument("--repeat", type=int, default=30, help="timed runs per figure")
     p.add_argument("--pack", help="model pack to measure (default: the settings' pack)")
+    p.add_argument("--store", action="store_true",
+                   help="store the cost per face in the pack's recipe (Settings shows it)")
 

@@ -210,6 +210,8 @@ class MainWindow(QMainWindow):
             self.gallery = self._open_gallery(engine)
             if self.gallery is None:
                 return
+            if self._reembed_first(engine):
+                return  # set_engine runs again when the gallery has the new templates
         self.people.set_gallery(self.gallery)
         self.verify.set_names(self.people.names())
         self.controller = LiveController(
@@ -232,6 +234,30 @@ class MainWindow(QMainWindow):
             source = "0"  # a webcam app starts on the first camera; a failure says so
         if source is not None:
             self.open_source(source)
+
+    def _reembed_first(self, engine: FaceEngine) -> bool:
+        """Start re-embedding the stored face crops for a new pack's model, if any lack one."""
+        from .reembed import GalleryReembedder
+
+        try:
+            if not self.gallery.pending_reembed():
+                return False
+        except FaceLensError as exc:
+            self._notice(str(exc))
+            return False
+        self.reembedder = GalleryReembedder(self.gallery, engine, self.engine_lock, self)
+
+        def done(report) -> None:
+            self.reembed_report = report
+            if report.people_without_crops:
+                self._notice("Enrol again (no stored face crop): "
+                             + ", ".join(report.people_without_crops))
+            self.set_engine(engine)
+
+        self.reembedder.finished.connect(done)
+        self.reembedder.failed.connect(self._engine_failed)
+        self.reembedder.start()
+        return True
 
     def _open_gallery(self, engine: FaceEngine) -> Gallery | None:
         """The data folder's gallery; an encrypted one asks for its passphrase (3 tries)

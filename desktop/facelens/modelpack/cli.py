@@ -7,7 +7,6 @@ import sys
 
 from ..cli import emit
 from ..errors import ModelPackError
-from ..paths import models_home
 from .pack import available_packs, build_pack, load_pack, source_manifest
 
 
@@ -23,12 +22,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    home = models_home()
+    from .facts import pack_facts
+
     for name in available_packs():
-        target = home / name
-        built = (target / "manifest.json").exists()
-        emit(args, {"pack": name, "built": built, "dir": str(target)},
-             f"{name:8s} {'built' if built else 'not built'}  {target}")
+        facts = pack_facts(name)
+        emit(args, facts, facts["summary"])
     return 0
 
 

@@ -18,11 +18,14 @@ from ...runtime import create_session
 from ..faces import Face, nms
 
 STRIDES = (8, 16, 32)
-SCORE_THRESHOLD = 0.9  # OpenCV Zoo's demo default
+SCORE_THRESHOLD = 0.8  # OpenCV Zoo's demo uses 0.9, which found 4 of the 6 faces of
+# insightface's t1.jpg at 640x480; 0.8 finds all 6 and still nothing in faces-dev/nofaces
 NMS_THRESHOLD = 0.3
-MIN_DETECT_PX = 20  # the image is scaled so that `min_face` becomes about this many pixels
+MIN_DETECT_PX = 32  # the image is scaled so that `min_face` becomes about this many pixels
+# (at 20, a 131-px face in a 320x240 frame was missed)
 COARSE_SIDE = 640  # the long side of the second pass for large images
-TIGHT = 0.6  # a face larger than this part of the image's shorter side: a tight crop
+TIGHT = 0.75  # a face larger than this part of the image's shorter side: a tight crop (the
+# faces-dev crops: 0.87; a face framed for the camera, e.g. a kiosk: about 0.55)
 PAD = 0.3  # border added around a tight crop, relative to its longer side
 
 
@@ -88,7 +91,7 @@ class YuNetDetector:
         return faces
 
     def _detect(self, bgr: np.ndarray, min_face: int) -> list[Face]:
-        """Detection proper. The image is scaled so that `min_face` becomes about 20 pixels;
+        """Detection proper. The image is scaled so that `min_face` becomes about 32 pixels;
         when that leaves it larger than 640 pixels (YuNet's training size), a second pass at
         640 finds the faces too large for its coarsest stride (seen: none above 450 px).
         """
