@@ -52,6 +52,13 @@ def sharpness(crop256: np.ndarray) -> int:
     return int((resp > LAPLACE_LEVEL).sum())
 
 
+def sharpness_only(bgr: np.ndarray, box: np.ndarray, min_sharpness: int = SHARP_COUNT
+                   ) -> SpoofReading:
+    """The blur check alone, for packs without an anti-spoofing model (score None)."""
+    sharp = sharpness(face_crop(bgr, box))
+    return SpoofReading(sharp, sharp > min_sharpness, None)
+
+
 class AntiSpoof:
     """Sharpness pre-check, then the pack's anti-spoofing model (``FaceEngine.antispoof()``)."""
 

@@ -22,7 +22,7 @@ from ..engine.faces import iou_matrix, largest_face
 from ..errors import FaceLensError, GalleryError
 from ..images import encode_jpeg
 from .actions import ActionResult, DoorAction
-from .antispoof import AntiSpoof, SpoofReading
+from .antispoof import AntiSpoof, SpoofReading, sharpness_only
 from .audit import AuditFault, AuditLog, AuditRow
 from .config import KioskConfig
 from .policy import Decision, DecisionPolicy, Reading, Status, View
@@ -62,13 +62,16 @@ class KioskStation:
         self.audit = audit
         self.attendance = attendance
         self.door = door or DoorAction(config.action)
-        self.antispoof = antispoof or AntiSpoof(engine.antispoof(),
-                                                config.antispoof_threshold, config.min_sharpness)
+        # a pack without an anti-spoofing model: blur is still checked, liveness is temporal
+        self.antispoof = antispoof or (AntiSpoof(engine.antispoof(), config.antispoof_threshold,
+                                                 config.min_sharpness)
+                                       if engine.has_antispoof else None)
         self.threshold = (config.threshold if config.threshold is not None
                           else engine.default_threshold)
         self.policy = DecisionPolicy(config.policy, config.frames, config.min_face_px,
                                      config.antispoof_threshold, config.temporal_threshold,
-                                     config.hold_s)
+                                     config.hold_s,
+                                     antispoof_model=self.antispoof is not None)
         self.temporal = TemporalLiveness(config.temporal_frames)
         self.clock = clock
         self.claimed: str | None = None
@@ -180,7 +183,8 @@ class KioskStation:
         if height < self.config.min_face_px:
             return Reading(face=True, face_px=height), box
         crop = self.engine.align(bgr, face.landmarks)
-        spoof: SpoofReading = self.antispoof.read(bgr, box)
+        spoof: SpoofReading = (self.antispoof.read(bgr, box) if self.antispoof is not None
+                               else sharpness_only(bgr, box, self.config.min_sharpness))
         name, sim = self._match(self.engine.embed([crop])[0])
         prev = self.last_reading
         if prev is None or not prev.face or prev.matched != name:
