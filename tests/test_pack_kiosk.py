@@ -7,13 +7,13 @@ stand-in is granted (and the decision says "temporal cue only"), a held print is
 from __future__ import annotations
 
 import pytest
-from kiosk_support import SAVAGE_LIVE, enrolled_gallery, held_print, living_stand_in
 
 from facelens.attendance import AttendanceStore
 from facelens.kiosk.audit import AuditLog
 from facelens.kiosk.config import KioskConfig
 from facelens.kiosk.policy import Status
 from facelens.kiosk.station import KioskStation
+from kiosk_support import SAVAGE_LIVE, enrolled_gallery, held_print, living_stand_in
 
 
 class Clock:
