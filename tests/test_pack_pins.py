@@ -34,6 +34,15 @@ def test_every_built_file_is_pinned_in_the_recipe(engine):
         assert sha256_file(engine.pack.path(role)) == spec["sha256"], role
 
 
+def test_verify_says_where_the_trusted_hashes_come_from(lite_copy):
+    env = {**os.environ, "FACELENS_MODELS": str(lite_copy)}
+    proc = subprocess.run([sys.executable, "-m", "facelens", "models", "verify", "lite", "--json"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 0 and out["trusted_from"] == ["recipe models/lite.json"]
+    assert list(out["files"]) == list(RECIPE["models"])
+
+
 def test_a_modified_model_with_a_matching_manifest_is_refused(lite_copy):
     target = lite_copy / "lite" / "mobilefacenet.onnx"
     data = bytearray(target.read_bytes())

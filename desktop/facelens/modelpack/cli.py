@@ -7,7 +7,7 @@ import sys
 
 from ..cli import emit
 from ..errors import ModelPackError
-from .pack import available_packs, build_pack, load_pack, source_manifest
+from .pack import available_packs, build_pack, load_pack, source_manifest, trusted_hashes
 
 
 def _progress(msg: str, fraction: float) -> None:
@@ -36,9 +36,12 @@ def _verify(args: argparse.Namespace) -> int:
     except ModelPackError as exc:
         emit(args, {"pack": args.pack, "ok": False, "error": str(exc)}, f"FAILED: {exc}")
         return 1
-    files = {role: spec["sha256"] for role, spec in pack.manifest["models"].items()}
-    emit(args, {"pack": pack.name, "ok": True, "files": files},
-         f"model pack {pack.name!r}: {len(files)} files match their checksums")
+    trusted = trusted_hashes(pack.name, pack.manifest, pack.recipe)
+    files = {role: sha for role, (sha, _) in trusted.items()}
+    origins = sorted({origin for _, origin in trusted.values()})
+    emit(args, {"pack": pack.name, "ok": True, "files": files, "trusted_from": origins},
+         f"model pack {pack.name!r}: {len(files)} files match their checksums "
+         f"(pinned by {', '.join(origins)})")
     return 0
 
 

@@ -197,7 +197,7 @@ def trusted_hashes(name: str, manifest: dict, recipe: dict) -> dict[str, tuple[s
     """
     pinned = recipe.get("models", {})
     out = {}
-    for role in set(pinned) | set(manifest["models"]):
+    for role in [*pinned, *(r for r in manifest["models"] if r not in pinned)]:
         if role in pinned and pinned[role].get("sha256"):
             out[role] = (pinned[role]["sha256"], f"recipe models/{name}.json")
         elif role in manifest["models"]:
