@@ -154,7 +154,7 @@ def _build(name: str, home: Path, progress: Progress) -> None:
                     f"building {spec['onnx']} of pack {name!r} gave sha256 {built[:12]}..., but "
                     f"the recipe pins {spec['sha256'][:12]}...: this FaceLens's converter "
                     "(or its onnx package) differs from the one the pack was pinned with. "
-                    "Install the onnx version named in pyproject.toml, then build again.")
+                    "Install the onnx version locked in uv.lock (`make setup`), then build again.")
             files[role] = {**spec, "sha256": built, "bytes": onnx_path.stat().st_size, **notes}
         shutil.rmtree(work / "src")
         manifest = {**recipe, "models": files}
