@@ -109,7 +109,11 @@ def _member(spec: dict) -> tuple[str, str]:
 
 
 def _make_onnx(role: str, spec: dict, member: Path, dest: Path) -> dict:
-    """Turn a source member into the pack's working ONNX file; returns build notes."""
+    """Turn a source member into the pack's working ONNX file; returns build notes.
+
+    A member named by ``tflite`` is converted, one with ``"build": "copy"`` is used as it
+    is, any other ONNX member is repaired (:mod:`.onnx_repair`).
+    """
     if "tflite" in spec:
         axes = {int(k): v for k, v in spec.get("dynamic_axes", {}).items()}
         try:
@@ -117,6 +121,9 @@ def _make_onnx(role: str, spec: dict, member: Path, dest: Path) -> dict:
         except ConversionError as exc:
             raise ModelPackError(f"converting {spec['tflite']}: {exc}") from exc
         return {"builder": "facelens tflite_to_onnx"}
+    if spec.get("build") == "copy":  # a working ONNX file as published (e.g. a URL pack)
+        shutil.copyfile(member, dest)
+        return {"builder": "copied unchanged"}
     from .onnx_repair import repair
 
     dims = {int(k): v for k, v in spec.get("free_dims", {}).items()}
