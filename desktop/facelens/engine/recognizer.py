@@ -1,4 +1,4 @@
-"""FaceEngine: one object that holds the pack's sessions and turns images into face vectors."""
+"""FaceEngine: composes one pack's detector, aligner and embedder into face vectors per image."""
 
 from __future__ import annotations
 
