@@ -69,7 +69,7 @@ def test_buffer_scores_once_full():
 
 
 def test_antispoof_sharpness_precheck_and_scores(engine, faces_dev):
-    spoof = AntiSpoof(engine.antispoof_session())
+    spoof = AntiSpoof(engine.antispoof())
     photo = cv2.imread(str(faces_dev / "people" / "john_savage" / "2.jpg"))
     frame = sequences.place(photo, np.random.default_rng(0))
     box = engine.detect(frame, 60)[0].box

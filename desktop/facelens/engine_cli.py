@@ -7,6 +7,7 @@ was processed, 1 when any failed (its object says why), 2 on usage errors.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def _why(exc: Exception, image: str) -> str:
 def cmd_enrol(args: argparse.Namespace) -> int:
     ctx = Context(args)
     embs, thumbs, sources, rejected = [], [], [], []
+    crops: list[np.ndarray] = []
     for image in args.images:
         try:
             faces = ctx.faces(image)
@@ -90,7 +92,9 @@ def cmd_enrol(args: argparse.Namespace) -> int:
         embs.append(best.embedding)
         thumbs.append((encode_jpeg(best.crop, 85) or b"") if ctx.settings.keep_thumbnails else None)
         sources.append(str(Path(image).resolve()))
-    added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources) if embs else 0
+        crops.append(best.crop)  # kept so that another model pack can re-embed this face
+    added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources,
+                              crops=crops) if embs else 0
     name = args.name.strip()
     lines = [f"{name}: {added} photo(s) enrolled"] + [
         f"  rejected {r['image']}: {r['reason']}" for r in rejected]
@@ -181,21 +185,43 @@ def cmd_rename(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_for(args: argparse.Namespace) -> FaceEngine:
+    """The engine of ``--pack`` when given, else of the settings' pack."""
+    settings = Settings.load(data_home(getattr(args, "home", None)))
+    if getattr(args, "pack", None):
+        from .modelpack.pack import source_manifest
+
+        source_manifest(args.pack)  # an unknown name is refused with the known ones
+        settings = dataclasses.replace(settings, model_pack=args.pack)
+    return _load_engine(settings)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
 
-    engine = _load_engine(Settings.load(data_home(getattr(args, "home", None))))
+    engine = _engine_for(args)
+    if args.store:
+        from .modelpack.calibration import store_calibration
+
+        block = store_calibration(engine, Path(args.folder), args.folder)
+        emit(args, {"pack": engine.pack_name, **block},
+             "\n".join(f"{k:24s} {v}" for k, v in block.items()))
+        return 0
     report = evaluate(engine, Path(args.folder), args.threshold).as_dict()
     text = "\n".join(f"{k:24s} {v}" for k, v in report.items())
-    emit(args, report, text)
+    emit(args, {"pack": engine.pack_name, **report}, text)
     return 0
 
 
 def cmd_bench_engine(args: argparse.Namespace) -> int:
     from .engine.bench import run_bench
 
-    engine = _load_engine(Settings.load(data_home(getattr(args, "home", None))))
-    figures = run_bench(engine, repeat=args.repeat)
+    engine = _engine_for(args)
+    figures = {"pack": engine.pack_name, **run_bench(engine, repeat=args.repeat)}
+    if args.store:
+        from .modelpack.calibration import store_cost
+
+        figures["stored"] = store_cost(engine.pack_name, figures)
     emit(args, figures, "\n".join(f"{k:22s} {v}" for k, v in figures.items()))
     return 0
 
@@ -231,6 +257,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add("calibrate", cmd_calibrate, "accuracy on a folder with one sub-folder per person")
     p.add_argument("folder")
     p.add_argument("--threshold", type=float, help="threshold to report at (default: pack's)")
+    p.add_argument("--pack", help="model pack to measure (default: the settings' pack)")
+    p.add_argument("--store", action="store_true",
+                   help="choose the pack's threshold on this folder and store it in its recipe")
     p = add("bench-engine", cmd_bench_engine, "time detection, embedding and gallery search")
     p.add_argument("--repeat", type=int, default=30, help="timed runs per figure")
+    p.add_argument("--pack", help="model pack to measure (default: the settings' pack)")
+    p.add_argument("--store", action="store_true",
+                   help="store the cost per face in the pack's recipe (Settings shows it)")
 

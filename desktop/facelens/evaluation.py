@@ -78,7 +78,12 @@ def embed_folder(engine: FaceEngine, root: Path) -> tuple[list[str], np.ndarray,
 def evaluate(engine: FaceEngine, root: Path, threshold: float | None = None) -> Report:
     """Run both protocols on the labelled folder `root`."""
     t = engine.default_threshold if threshold is None else threshold
-    labels, embs, missed = embed_folder(engine, root)
+    return evaluate_embeddings(engine, *embed_folder(engine, root), t)
+
+
+def evaluate_embeddings(engine: FaceEngine, labels: list[str], embs: np.ndarray, missed: int,
+                        t: float) -> Report:
+    """Both protocols on embeddings already made by :func:`embed_folder`, at threshold `t`."""
     lab = np.asarray(labels)
     sims = embs @ embs.T
     iu = np.triu_indices(len(lab), 1)
@@ -106,3 +111,44 @@ def evaluate(engine: FaceEngine, root: Path, threshold: float | None = None) -> 
                   float((genuine < t).mean()), float(impostor.max()), float(genuine.min()),
                   len(enrolled), len(known), len(unknown), float(rank1), float(car), float(far),
                   int(wrong))
+
+
+CALIBRATION_MARGIN = 0.05  # the threshold sits this far above the highest impostor pair...
+CALIBRATION_STEP = 0.05  # ...rounded up to a multiple of this
+
+
+def calibrated_threshold(max_impostor: float) -> float:
+    """The highest impostor similarity plus a margin of 0.05, rounded up to a multiple of 0.05."""
+    steps = np.ceil(round((max_impostor + CALIBRATION_MARGIN) / CALIBRATION_STEP, 6))
+    return round(float(steps) * CALIBRATION_STEP, 4)
+
+
+def calibrate_pack(engine: FaceEngine, root: Path, described_as: str) -> dict:
+    """The recipe's ``calibration`` block for `engine`'s pack, measured on folder `root`.
+
+    With no impostor pair above the threshold, the false-accept rate is 0 observed and its
+    95% upper bound is 3 / impostor pairs (the rule of three).
+    """
+    labels, embs, missed = embed_folder(engine, root)
+    first = evaluate_embeddings(engine, labels, embs, missed, engine.default_threshold)
+    t = calibrated_threshold(first.max_impostor)
+    rep = evaluate_embeddings(engine, labels, embs, missed, t)
+    far_hits = round(rep.pair_far * rep.impostor_pairs)
+    upper = (3.0 if far_hits == 0 else 1.96 * np.sqrt(far_hits) + far_hits) / rep.impostor_pairs
+    return {
+        "threshold": t,
+        "metric": f"cosine similarity of L2-normalised {engine.dim}-d embeddings",
+        "rule": "highest impostor pair + 0.05, rounded up to 0.05",
+        "set": f"{described_as}: {rep.photos} photos, {rep.identities} identities "
+               f"({rep.undetected} without a detected face)",
+        "genuine_pairs": rep.genuine_pairs,
+        "impostor_pairs": rep.impostor_pairs,
+        "max_impostor": round(rep.max_impostor, 4),
+        "min_genuine": round(rep.min_genuine, 4),
+        "far": round(rep.pair_far, 5),
+        "far_upper95": round(float(upper), 5),
+        "frr": round(rep.pair_frr, 4),
+        "oneshot_car": round(rep.car, 4),
+        "oneshot_far": round(rep.far, 4),
+        "command": f"facelens calibrate {described_as} --pack {engine.pack_name} --store",
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,6 +27,9 @@ from ..live.sources import IMAGE_SUFFIXES
 from .face_picker import FacePickDialog
 from .folders import FolderMemory
 
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
+
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ")"
 
 
@@ -40,7 +44,7 @@ class EnrolFilesDialog(QDialog):
     finishedResults = Signal(str, object)
     _done = Signal(object)
 
-    def __init__(self, engine, names: list[str], name: str = "", min_face: int = 40,
+    def __init__(self, engine: FaceEngine, names: list[str], name: str = "", min_face: int = 40,
                  engine_lock: threading.RLock | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Enrol from photos")

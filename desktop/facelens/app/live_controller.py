@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -15,6 +16,9 @@ from ..live.pipeline import LivePipeline
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceSpec
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 
 class LiveController(QObject):
@@ -28,7 +32,7 @@ class LiveController(QObject):
     sourceEvent = Signal(object)  # SourceEvent
     captured = Signal(object)  # FaceCapture
 
-    def __init__(self, engine, gallery_factory, config: LiveConfig, parent=None,
+    def __init__(self, engine: FaceEngine, gallery_factory, config: LiveConfig, parent=None,
                  engine_lock: threading.RLock | None = None, **reader_options):
         super().__init__(parent)
         self.engine = engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -36,6 +37,9 @@ from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
@@ -110,6 +114,8 @@ class MainWindow(QMainWindow):
         self.verify.claimChanged.connect(self._claim_changed)
         self.loader = EngineLoader(self)
         self.loader.progress.connect(lambda m, f: self.video.set_message(f"{m} ({f:.0%})"))
+        self.loader.progress.connect(  # e.g. "model pack lite was incomplete; rebuilt from ..."
+            lambda m, f: self._notice(m) if "incomplete; rebuilt" in m else None)
         self.loader.loaded.connect(self.set_engine)
         self.loader.failed.connect(self._engine_failed)
         self.resize(1200, 720)
@@ -205,7 +211,7 @@ class MainWindow(QMainWindow):
         self.qsettings.sync()
 
     # -- engine and gallery ----------------------------------------------------------------
-    def set_engine(self, engine) -> None:
+    def set_engine(self, engine: FaceEngine) -> None:
         """Use `engine`: open the gallery for its model, start the live pipeline."""
         if self.controller is not None:
             self.controller.stop()
@@ -214,6 +220,8 @@ class MainWindow(QMainWindow):
             self.gallery = self._open_gallery(engine)
             if self.gallery is None:
                 return
+            if self._reembed_first(engine):
+                return  # set_engine runs again when the gallery has the new templates
         self.people.set_gallery(self.gallery)
         if self.gallery.damaged:  # the People tab lists them; the status bar says so at once
             self._notice(f"Gallery: {len(self.gallery.damaged)} damaged template(s) not "
@@ -241,7 +249,31 @@ class MainWindow(QMainWindow):
         if source is not None:
             self.open_source(source)
 
-    def _open_gallery(self, engine) -> Gallery | None:
+    def _reembed_first(self, engine: FaceEngine) -> bool:
+        """Start re-embedding the stored face crops for a new pack's model, if any lack one."""
+        from .reembed import GalleryReembedder
+
+        try:
+            if not self.gallery.pending_reembed():
+                return False
+        except FaceLensError as exc:
+            self._notice(str(exc))
+            return False
+        self.reembedder = GalleryReembedder(self.gallery, engine, self.engine_lock, self)
+
+        def done(report) -> None:
+            self.reembed_report = report
+            if report.people_without_crops:
+                self._notice("Enrol again (no stored face crop): "
+                             + ", ".join(report.people_without_crops))
+            self.set_engine(engine)
+
+        self.reembedder.finished.connect(done)
+        self.reembedder.failed.connect(self._engine_failed)
+        self.reembedder.start()
+        return True
+
+    def _open_gallery(self, engine: FaceEngine) -> Gallery | None:
         """The data folder's gallery; an encrypted one asks for its passphrase (3 tries)
         unless $FACELENS_PASSPHRASE gives it. On failure the reason is shown over the
         video and None is returned: recognising against no gallery would mislabel everyone.
@@ -382,7 +414,8 @@ class MainWindow(QMainWindow):
     def enrol_capture(self, name: str, capture: FaceCapture) -> None:
         try:
             self.gallery.enrol(name, capture.embedding[None, :],
-                               thumbnails=[encode_jpeg(capture.thumbnail)], sources=["live"])
+                               thumbnails=[encode_jpeg(capture.thumbnail)], sources=["live"],
+                               crops=[capture.thumbnail])
         except FaceLensError as exc:
             QMessageBox.warning(self, "Enrol", str(exc))
             return
@@ -408,7 +441,8 @@ class MainWindow(QMainWindow):
         try:
             self.gallery.enrol(name, np.stack([r.embedding for r in good]),
                                thumbnails=[encode_jpeg(r.thumbnail) for r in good],
-                               sources=[str(r.path) for r in good])
+                               sources=[str(r.path) for r in good],
+                               crops=[r.thumbnail for r in good])
         except FaceLensError as exc:
             QMessageBox.warning(self, "Enrol", str(exc))
             return

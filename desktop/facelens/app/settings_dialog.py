@@ -24,10 +24,30 @@ from PySide6.QtWidgets import (
 )
 
 from ..far_table import FarTable
+from ..modelpack.facts import pack_facts
+from ..modelpack.pack import available_packs
 from ..settings import Settings
 
 PROVIDERS = [("Auto (CUDA if it loads, else CPU)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
-PACKS = ["lite"]
+PACKS = available_packs()
+
+
+def pack_text(name: str) -> str:
+    """What the Settings dialog says about a pack (built, size, licence, cost, threshold)."""
+    try:
+        f = pack_facts(name)
+    except Exception as exc:  # an unknown pack named in settings.json: say so, keep going
+        return str(exc)
+    cost = (f"about {f['embed_ms_per_face']:.0f} ms per face ({f['cost_measured_on']}), paid "
+            "once per tracked face" if f["embed_ms_per_face"] is not None else "cost not measured")
+    calib = (f"calibrated threshold {f['threshold']:.2f}: {f['far']:.2%} false accepts "
+             f"(at most {f['far_upper95']:.2%})" if f["threshold"] is not None else
+             "not calibrated")
+    use = "commercial use allowed" if f["commercial_use"] else "non-commercial use only"
+    built = "built" if f["built"] else "not built yet (built when chosen)"
+    spoof = "" if f["antispoof"] else "; no anti-spoofing model (kiosk: temporal cue only)"
+    return (f"{built}, {f['size_mb']} MB; {f['licence']} ({use}); {cost}; {calib}{spoof}. "
+            "Switching re-embeds the gallery from its stored face crops.")
 
 
 def threshold_meaning(value: float, default: float, far: float | None,
@@ -93,6 +113,9 @@ class SettingsDialog(QDialog):
         self.pack = QComboBox()
         self.pack.addItems(sorted(set(PACKS) | {settings.model_pack}))
         self.pack.setCurrentText(settings.model_pack)
+        self.pack_info = QLabel(pack_text(settings.model_pack))
+        self.pack_info.setWordWrap(True)
+        self.pack.currentTextChanged.connect(lambda n: self.pack_info.setText(pack_text(n)))
         self.folder = QLineEdit(data_folder)
         browse = QPushButton("Choose...")
         browse.clicked.connect(self._browse)
@@ -117,6 +140,7 @@ class SettingsDialog(QDialog):
         form.addRow("Provider", self.provider)
         form.addRow("", self.provider_note)
         form.addRow("Model pack", self.pack)
+        form.addRow("", self.pack_info)
         folder_widget = QWidget()
         folder_widget.setLayout(folder_row)
         form.addRow("Data folder (next start)", folder_widget)

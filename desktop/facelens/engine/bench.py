@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .faces import largest_face
 from .recognizer import FaceEngine
 
 MIN_FACE = 40  # px, in the benchmarked frame
@@ -32,7 +33,7 @@ def sample_photo() -> np.ndarray:
 
 def one_face_frame(engine: FaceEngine, photo: np.ndarray) -> np.ndarray:
     """A 640x480 frame around the largest face of `photo`."""
-    face = max(engine.detect(photo, 20), key=lambda f: f.size)
+    face = largest_face(engine.detect(photo, 20))
     cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
     w = face.size * 2.4
     h = w * 3 / 4

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .detector import Face
+from .faces import Face
 
 MIN_SIZE = 40.0  # px, shorter box side
 MIN_SHARPNESS = 40.0  # variance of the Laplacian on the aligned grey crop

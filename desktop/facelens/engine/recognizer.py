@@ -1,4 +1,4 @@
-"""FaceEngine: one object that holds the pack's sessions and turns images into face vectors."""
+"""FaceEngine: composes one pack's detector, aligner and embedder into face vectors per image."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import cv2
 import numpy as np
 
 from ..modelpack.pack import Pack, Progress, ensure_pack, source_manifest
-from ..runtime import create_session, session_provider
+from ..runtime import session_provider
+from . import models
 from .align import align
-from .detector import Face, MtcnnDetector
-from .embedder import Embedder
+from .faces import Face
+from .ports import AntiSpoof, Detector, Embedder
 from .quality import MIN_SIZE, QualityReport, assess
 
 PHOTO_MAX_SIDE = 1600  # still photos are detected at most this large (faces scale with them)
@@ -28,16 +29,18 @@ class FaceResult:
 
 
 class FaceEngine:
-    """Detector + aligner + embedder of one model pack, created once per process."""
+    """Composes one model pack's detector, aligner and embedder; created once per process.
+
+    Which classes run each role is the pack recipe's choice (see :mod:`.models`).
+    """
 
     def __init__(self, pack: Pack, provider: str = "auto"):
         self.pack = pack
         self.requested_provider = provider
-        self.detector = MtcnnDetector(str(pack.path("pnet")), str(pack.path("rnet")),
-                                      str(pack.path("onet")), provider)
-        self.embedder = Embedder(str(pack.path("embedder")), provider)
-        self._antispoof = None
-        recipe = source_manifest(pack.name)  # read once: model_id is asked per gallery open
+        self.detector: Detector = models.create_detector(pack, provider)
+        self.embedder: Embedder = models.create_embedder(pack, provider)
+        self._antispoof: AntiSpoof | None = None
+        recipe = pack.recipe or source_manifest(pack.name)  # read once, not per gallery open
         calib = recipe.get("calibration", {})
         self.default_threshold: float = float(calib.get("threshold", 0.5))
         self.threshold_far: float | None = calib.get("far")
@@ -92,12 +95,20 @@ class FaceEngine:
         return assess(face, crop if crop is not None else self.align(bgr, face.landmarks),
                       min_size=min_size)
 
-    def antispoof_session(self):
-        """The anti-spoofing network's session (created on first use)."""
+    @property
+    def has_antispoof(self) -> bool:
+        """Whether the pack declares an anti-spoofing model."""
+        return models.role_spec(self.pack, "antispoof") is not None
+
+    def antispoof(self) -> AntiSpoof:
+        """The pack's anti-spoofing model (created on first use; ModelPackError if none)."""
         if self._antispoof is None:
-            self._antispoof = create_session(self.pack.path("antispoof"),
-                                             self.requested_provider)
+            self._antispoof = models.create_antispoof(self.pack, self.requested_provider)
         return self._antispoof
+
+    def antispoof_session(self):
+        """The anti-spoofing network's ONNX Runtime session."""
+        return self.antispoof().session
 
     # -- still photos -----------------------------------------------------------------------
     def detect_photo(self, bgr: np.ndarray, min_face: int = 20) -> list[Face]:

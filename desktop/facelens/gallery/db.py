@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import GalleryError
 
-SCHEMA_VERSION = 2  # PRAGMA user_version this version reads up to
+SCHEMA_VERSION = 3  # PRAGMA user_version this version reads up to
 CREATED_VERSION = 1  # what a new gallery gets: plain galleries stay readable by older FaceLens
 # New galleries are created at version 1. Version 2 (written by `upgrade`, when a gallery is
 # first encrypted) adds the `meta` table and lets `vector` hold a sealed (encrypted) template.
@@ -163,6 +163,34 @@ def upgrade(conn: sqlite3.Connection) -> None:
     if conn.execute("PRAGMA user_version").fetchone()[0] >= 2:
         return
     _run_script(conn, UPGRADE_2)
+
+
+UPGRADE_3 = """
+CREATE TABLE crops (
+    id        INTEGER PRIMARY KEY,
+    person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    crop      BLOB NOT NULL,                  -- PNG of the aligned 112x112 face, or sealed
+    created   TEXT NOT NULL
+);
+CREATE INDEX crops_person ON crops(person_id);
+ALTER TABLE templates ADD COLUMN crop_id INTEGER REFERENCES crops(id) ON DELETE SET NULL;
+CREATE INDEX templates_crop ON templates(crop_id, model_id, dim);
+PRAGMA user_version = 3
+"""
+
+
+def upgrade_crops(conn: sqlite3.Connection) -> None:
+    """Bring a gallery to version 3 (aligned face crops kept for re-embedding on a pack
+    switch), through version 2 first; call inside `transaction` (all or nothing)."""
+    upgrade(conn)
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= 3:
+        return
+    _run_script(conn, UPGRADE_3)
+
+
+def has_crops(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                        "AND name = 'crops'").fetchone() is not None
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

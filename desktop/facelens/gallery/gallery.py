@@ -21,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..errors import GalleryError
+from . import crops as crop_store
 from . import db, sealing
 from .index import TemplateIndex
 from .names import clean_name, lookup_name, name_key
@@ -166,16 +167,20 @@ class Gallery:
 
     def enrol(self, name: str, embeddings: np.ndarray,
               thumbnails: list[bytes | None] | None = None,
-              sources: list[str] | None = None) -> int:
+              sources: list[str] | None = None,
+              crops: list[np.ndarray | None] | None = None) -> int:
         """Add templates (rows of `embeddings`) to `name`, creating the person if new.
 
-        Returns the number of templates added. All of them are written, or none.
+        `crops` (the aligned 112x112 faces the rows were made from) are kept, so that another
+        model pack can re-embed them (`reembed`). Returns the number of templates added. All
+        of them are written, or none.
         """
         name = clean_name(name)
         vectors = self._vectors(embeddings)
         n = len(vectors)
         thumbnails = _per_row(thumbnails, n, "thumbnails")
         sources = _per_row(sources, n, "sources")
+        pngs = [None if c is None else crop_store.encode(c) for c in _per_row(crops, n, "crops")]
         for thumb in thumbnails:
             if thumb is not None and not isinstance(thumb, bytes | bytearray | memoryview):
                 raise GalleryError(f"a thumbnail must be JPEG bytes, not {type(thumb).__name__}")
@@ -192,6 +197,8 @@ class Gallery:
                     else:
                         pid, stored = row
                         c.execute("UPDATE people SET updated = ? WHERE id = ?", (now, pid))
+                    if any(png is not None for png in pngs):
+                        db.upgrade_crops(c)
                     first = _next_template_id(c)  # ids are known before sealing (AAD)
                     ids = []
                     for tid, vec, thumb, src in zip(range(first, first + n), vectors,
@@ -203,6 +210,10 @@ class Gallery:
                              self._codec.seal_vector(tid, pid, self.model_id, self.dim, vec),
                              self._codec.seal_thumbnail(tid, pid, thumb), src, now))
                         ids.append(tid)
+                    for tid, png in zip(ids, pngs, strict=True):
+                        if png is not None:
+                            cid = crop_store.store(c, self._codec, pid, png, now)
+                            c.execute("UPDATE templates SET crop_id = ? WHERE id = ?", (cid, tid))
                 return pid, stored, ids
 
             self._guard(self._sync)
@@ -247,6 +258,74 @@ class Gallery:
             self._index.remove(np.array(searched, np.int64))
             self._names.pop(pid, None)
             return len(ids)
+
+    # -- switching model packs ---------------------------------------------------------------
+
+    def pending_reembed(self) -> int:
+        """Stored face crops that have no template of this gallery's model yet."""
+        with self._lock:
+            return len(self._guard(lambda: crop_store.pending(self._db, self.model_id,
+                                                              self.dim)))
+
+    def reembed(self, embed: Callable[[list[np.ndarray]], np.ndarray],
+                progress: crop_store.ReembedProgress | None = None,
+                batch: int = 16) -> crop_store.ReembedReport:
+        """Make a template of this model from every stored crop that lacks one.
+
+        `embed` is the new pack's embedder (``FaceEngine.embed``). Each batch is written in
+        its own transaction, so an interrupted run keeps what it did and the next run goes on
+        from there. People enrolled before crops were kept are listed, not lost.
+        """
+        with self._lock:
+            self._guard(self._sync)
+            todo = self._guard(lambda: crop_store.pending(self._db, self.model_id, self.dim))
+            total_crops = self._guard(lambda: self._db.execute(
+                "SELECT count(*) FROM crops").fetchone()[0] if db.has_crops(self._db) else 0)
+            done = 0
+            if progress:
+                progress(0, len(todo))
+            for i in range(0, len(todo), batch):
+                chunk = todo[i:i + batch]
+                faces = [crop_store.decode(self._codec.open_crop(cid, pid, blob), cid)
+                         for cid, pid, blob in chunk]
+                vectors = self._vectors(embed(faces))
+                self._guard(lambda chunk=chunk, faces=faces, vectors=vectors:
+                            self._write_reembedded(chunk, faces, vectors))
+                done += len(chunk)
+                if progress:
+                    progress(done, len(todo))
+            self._guard(self._reload)  # the index now holds the new templates
+            people = self._guard(lambda: self._db.execute(
+                "SELECT count(*) FROM people").fetchone()[0])
+            missing = self._guard(lambda: crop_store.people_without_crops(
+                self._db, self.model_id, self.dim))
+        return crop_store.ReembedReport(self.model_id, len(todo), total_crops - len(todo),
+                                        people, missing)
+
+    def _write_reembedded(self, chunk: list[tuple[int, int, bytes]], faces: list[np.ndarray],
+                          vectors: np.ndarray) -> int:
+        """One transaction: templates of this model for `chunk`'s crops; returns how many."""
+        from ..images import encode_jpeg
+
+        now = _now()
+        out = 0
+        with db.transaction(self._db) as c:
+            self._check_codec(c)
+            tid = _next_template_id(c)
+            for (cid, pid, _), face, vec in zip(chunk, faces, vectors, strict=True):
+                if c.execute("SELECT 1 FROM templates WHERE crop_id = ? AND model_id = ? AND "
+                             "dim = ?", (cid, self.model_id, self.dim)).fetchone():
+                    continue  # another process made it meanwhile
+                c.execute(
+                    "INSERT INTO templates (id, person_id, model_id, dim, vector, thumbnail, "
+                    "source, created, crop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (tid, pid, self.model_id, self.dim,
+                     self._codec.seal_vector(tid, pid, self.model_id, self.dim, vec),
+                     self._codec.seal_thumbnail(tid, pid, encode_jpeg(face)),
+                     f"re-embedded from crop {cid}", now, cid))
+                out += 1
+                tid += 1
+        return out
 
     # -- backup ----------------------------------------------------------------------------
 
@@ -403,6 +482,7 @@ class Gallery:
                               (new.seal_vector(tid, pid, model, dim, raw),
                                new.seal_thumbnail(tid, pid, old.open_thumbnail(tid, pid, thumb)),
                                tid))
+                crop_store.reseal(c, old, new)
                 sealing.write_state(c, new)
             return len(rows)
 

@@ -1,9 +1,8 @@
 """The `lite` pack's FaceAntiSpoofing network, with its authors' sharpness pre-check.
 
 Input: the face box, squared and widened a little (the authors crop MTCNN's box with a
-margin), resized to 256x256, RGB scaled to 0..1, NHWC. Outputs ``Identity`` (class
-prediction, [1, 8]) and ``Identity_1`` (leaf-node mask, [1, 8]); the score is
-``sum(|class_pred| * leaf_mask)``: lower is live, the authors' threshold is 0.2.
+margin), resized to 256x256; :class:`facelens.engine.antispoof.TreeAntiSpoof` runs the
+network (lower is live, the authors' threshold is 0.2).
 Before it, the crop must be sharp: more than 1000 responses of a 3x3 Laplacian above 50
 on the 256x256 grey crop, else the frame is "too blurry" and not judged.
 """
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from ..engine.ports import AntiSpoof as AntiSpoofModel
 
 INPUT = 256
 THRESHOLD = 0.2  # the network authors' threshold (score >= it: attack)
@@ -51,22 +52,25 @@ def sharpness(crop256: np.ndarray) -> int:
     return int((resp > LAPLACE_LEVEL).sum())
 
 
-class AntiSpoof:
-    """Score faces with the FaceAntiSpoofing session (``FaceEngine.antispoof_session()``)."""
+def sharpness_only(bgr: np.ndarray, box: np.ndarray, min_sharpness: int = SHARP_COUNT
+                   ) -> SpoofReading:
+    """The blur check alone, for packs without an anti-spoofing model (score None)."""
+    sharp = sharpness(face_crop(bgr, box))
+    return SpoofReading(sharp, sharp > min_sharpness, None)
 
-    def __init__(self, session, threshold: float = THRESHOLD, min_sharpness: int = SHARP_COUNT):
-        self.session = session
+
+class AntiSpoof:
+    """Sharpness pre-check, then the pack's anti-spoofing model (``FaceEngine.antispoof()``)."""
+
+    def __init__(self, model: AntiSpoofModel, threshold: float = THRESHOLD,
+                 min_sharpness: int = SHARP_COUNT):
+        self.model = model
         self.threshold = threshold
         self.min_sharpness = min_sharpness
-        names = [o.name for o in session.get_outputs()]
-        self._outputs = ["Identity", "Identity_1"] if "Identity_1" in names else names[:2]
-        self._input = session.get_inputs()[0].name
 
     def score_crop(self, crop256: np.ndarray) -> float:
         """The network's score for a 256x256 BGR crop (lower = live)."""
-        rgb = cv2.cvtColor(crop256, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-        pred, mask = self.session.run(self._outputs, {self._input: rgb[None]})
-        return float(np.sum(np.abs(pred) * mask))
+        return self.model.score_crop(crop256)
 
     def read(self, bgr: np.ndarray, box: np.ndarray) -> SpoofReading:
         """Sharpness check, then the score when the crop is sharp enough."""

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..images import load_image
 from . import sequences
 from .temporal import temporal_score
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Calibration:
         return min(s for _, s in self.stand_ins)
 
 
-def _crops(engine, frames: list[np.ndarray]) -> list[np.ndarray]:
+def _crops(engine: FaceEngine, frames: list[np.ndarray]) -> list[np.ndarray]:
     out = []
     for f in frames:
         faces = engine.detect(f, min_face=60)
@@ -41,7 +45,8 @@ def _crops(engine, frames: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def calibrate(engine, people: Path, per_person: int = 3, frames: int = 8) -> Calibration:
+def calibrate(engine: FaceEngine, people: Path, per_person: int = 3,
+              frames: int = 8) -> Calibration:
     """Temporal scores of prints and photo sequences (seeds 10+k and 20+k, k < per_person)."""
     prints, stand_ins = [], []
     for folder in sorted(p for p in Path(people).iterdir() if p.is_dir()):

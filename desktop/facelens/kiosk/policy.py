@@ -79,6 +79,7 @@ class DecisionPolicy:
     temporal_threshold: float = 0.025
     hold_s: float = 3.0
     max_wait_frames: int = 40  # a matched run that never gets a temporal score is refused
+    antispoof_model: bool = True  # False: the pack has none; liveness is the temporal cue alone
     _run: list[Reading] = field(default_factory=list)
     _shown: tuple[View, float] | None = None
 
@@ -149,13 +150,16 @@ class DecisionPolicy:
             if len(self._run) >= self.max_wait_frames:
                 return decision(False, "liveness: no temporal score")
             return None
-        if spoof is None:
+        if spoof is None and self.antispoof_model:
             return decision(False, "liveness: no anti-spoofing score (face too blurred)")
-        if spoof >= self.antispoof_threshold:
+        if spoof is not None and spoof >= self.antispoof_threshold:
             return decision(False, f"liveness: anti-spoofing score {spoof:.3f} "
                                    f">= {self.antispoof_threshold}")
         if last.temporal <= self.temporal_threshold:
             return decision(False, f"liveness: temporal cue {last.temporal:.4f} "
                                    f"<= {self.temporal_threshold}")
         who = "claimed identity verified" if self.policy == "verify" else "recognised"
+        if not self.antispoof_model:
+            return decision(True, f"{who}, live by the temporal cue only (this model pack has "
+                                  "no anti-spoofing model)")
         return decision(True, f"{who}, live")

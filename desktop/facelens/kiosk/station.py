@@ -14,21 +14,25 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from ..attendance import AttendanceFault, AttendanceStore
+from ..engine.faces import iou_matrix, largest_face
 from ..errors import FaceLensError, GalleryError
 from ..images import encode_jpeg
-from ..live.tracker import iou_matrix
 from .actions import ActionResult, DoorAction
-from .antispoof import AntiSpoof, SpoofReading
+from .antispoof import AntiSpoof, SpoofReading, sharpness_only
 from .audit import AuditFault, AuditLog, AuditRow
 from .config import KioskConfig
 from .door_worker import DoorJob, DoorWorker
 from .policy import Decision, DecisionPolicy, Reading, Status, View
 from .temporal import TemporalLiveness
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 # what an admin may change on a running station (KioskConfig field names)
 LIVE_SETTINGS = ("policy", "frames", "threshold", "action_cooldown_s")
@@ -52,7 +56,7 @@ class Outcome:
 class KioskStation:
     """Everything the kiosk does between the camera and the screen."""
 
-    def __init__(self, engine, gallery, config: KioskConfig, audit: AuditLog,
+    def __init__(self, engine: FaceEngine, gallery, config: KioskConfig, audit: AuditLog,
                  attendance: AttendanceStore | None = None, door: DoorAction | None = None,
                  antispoof: AntiSpoof | None = None, clock=time.monotonic):
         self.engine = engine
@@ -62,13 +66,16 @@ class KioskStation:
         self.attendance = attendance
         self.door = door or DoorAction(config.action)
         self.door_worker = DoorWorker(lambda: self.door, self._door_done)
-        self.antispoof = antispoof or AntiSpoof(engine.antispoof_session(),
-                                                config.antispoof_threshold, config.min_sharpness)
+        # a pack without an anti-spoofing model: blur is still checked, liveness is temporal
+        self.antispoof = antispoof or (AntiSpoof(engine.antispoof(), config.antispoof_threshold,
+                                                 config.min_sharpness)
+                                       if engine.has_antispoof else None)
         self.threshold = (config.threshold if config.threshold is not None
                           else engine.default_threshold)
         self.policy = DecisionPolicy(config.policy, config.frames, config.min_face_px,
                                      config.antispoof_threshold, config.temporal_threshold,
-                                     config.hold_s)
+                                     config.hold_s,
+                                     antispoof_model=self.antispoof is not None)
         self.temporal = TemporalLiveness(config.temporal_frames)
         self.clock = clock
         self.claimed: str | None = None
@@ -126,15 +133,15 @@ class KioskStation:
         One detection and one embedding: tens of milliseconds, under the station's lock.
         """
         with self.lock:
-            faces = self.engine.detect(bgr, min_face=40)
-            if not faces:
+            face = largest_face(self.engine.detect(bgr, min_face=40))
+            if face is None:
                 raise EnrolRefused("no face in view")
-            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
             crop = self.engine.align(bgr, face.landmarks)
             report = self.engine.quality(bgr, face, crop)
             if not report.ok:
                 raise EnrolRefused(f"face not enrolled: {report.reason}")
             added = self.gallery.enrol(name, self.engine.embed([crop]), sources=["kiosk"],
+                                       crops=[crop],
                                        thumbnails=[encode_jpeg(crop)])
             self.policy.reset()  # the next frames are judged against the new gallery
             self.temporal.reset()
@@ -167,12 +174,11 @@ class KioskStation:
     # -- per frame --------------------------------------------------------------------------
 
     def _read(self, bgr: np.ndarray) -> tuple[Reading, np.ndarray | None]:
-        faces = self.engine.detect(bgr, min_face=40)
-        if not faces:
+        face = largest_face(self.engine.detect(bgr, min_face=40))
+        if face is None:
             self.temporal.reset()
             self._prev_box = None
             return Reading(face=False), None
-        face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
         box = np.asarray(face.box, dtype=np.float32)
         if self._prev_box is not None and iou_matrix(box[None], self._prev_box[None])[0, 0] < 0.2:
             self.temporal.reset()  # another face, or a jump: a new track
@@ -181,7 +187,8 @@ class KioskStation:
         if height < self.config.min_face_px:
             return Reading(face=True, face_px=height), box
         crop = self.engine.align(bgr, face.landmarks)
-        spoof: SpoofReading = self.antispoof.read(bgr, box)
+        spoof: SpoofReading = (self.antispoof.read(bgr, box) if self.antispoof is not None
+                               else sharpness_only(bgr, box, self.config.min_sharpness))
         name, sim = self._match(self.engine.embed([crop])[0])
         prev = self.last_reading
         if prev is None or not prev.face or prev.matched != name:

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -21,6 +22,9 @@ from .pipeline import LivePipeline
 from .recognise import LiveConfig
 from .sources import IMAGE_SUFFIXES, FrameReader, SourceSpec
 from .synth import Actor, write_video
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 
 class ResourceMeter:
@@ -67,7 +71,8 @@ def figures(reader: FrameReader, latencies: list[float], meter: ResourceMeter) -
     }
 
 
-def sample_faces(engine, photos: Path | None = None, limit: int = 6) -> list[np.ndarray]:
+def sample_faces(engine: FaceEngine, photos: Path | None = None,
+                 limit: int = 6) -> list[np.ndarray]:
     """Face photos for the video: one per subfolder (or file) of `photos`, else the six faces
     of insightface's bundled group photo, cropped square around each face."""
     if photos is not None:
@@ -90,7 +95,8 @@ def sample_faces(engine, photos: Path | None = None, limit: int = 6) -> list[np.
     return crops
 
 
-def enrol_actors(engine, gallery: Gallery, actors: list[Actor], frame: np.ndarray) -> None:
+def enrol_actors(engine: FaceEngine, gallery: Gallery, actors: list[Actor],
+                 frame: np.ndarray) -> None:
     """Enrol each actor from the video's first frame (so the gallery has real matches)."""
     faces = engine.detect(frame, 40)
     if faces:
@@ -99,7 +105,7 @@ def enrol_actors(engine, gallery: Gallery, actors: list[Actor], frame: np.ndarra
             gallery.enrol(f"person{i + 1}", emb[None, :])
 
 
-def run_pipeline(engine, gallery: Gallery, video: Path, config: LiveConfig) -> dict:
+def run_pipeline(engine: FaceEngine, gallery: Gallery, video: Path, config: LiveConfig) -> dict:
     """The live pipeline; beside the common figures, how often detection ran and how old the
     detection behind a label was (boxes are followed by template matching in between)."""
     latencies: list[float] = []
@@ -120,7 +126,7 @@ def run_pipeline(engine, gallery: Gallery, video: Path, config: LiveConfig) -> d
     return out
 
 
-def run_naive(engine, gallery: Gallery, video: Path, threshold: float) -> dict:
+def run_naive(engine: FaceEngine, gallery: Gallery, video: Path, threshold: float) -> dict:
     """Newest frame each time; detect on the full frame and embed every face, every frame."""
     latencies: list[float] = []
     reader = FrameReader(SourceSpec("file", str(video)))
@@ -141,7 +147,8 @@ def run_naive(engine, gallery: Gallery, video: Path, threshold: float) -> dict:
     return figures(reader, latencies, meter)
 
 
-def run_bench(engine, counts=(1, 3, 6), seconds: float = 10.0, photos: Path | None = None,
+def run_bench(engine: FaceEngine, counts=(1, 3, 6), seconds: float = 10.0,
+              photos: Path | None = None,
               config: LiveConfig | None = None,
               log: Callable[[str], None] = lambda m: None) -> dict:
     """Build a 640x480 30 FPS video per face count and measure pipeline and naive loop."""

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import FaceLensError
 from ..images import load_image
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class PhotoResult:
         return self.reason is None
 
 
-def prepare_photo(engine, path: str | Path, min_face: int = 40) -> PhotoResult:
+def prepare_photo(engine: FaceEngine, path: str | Path, min_face: int = 40) -> PhotoResult:
     """Detect the largest face of `path`, quality-check and embed it."""
     path = Path(path)
     try:
@@ -45,7 +49,7 @@ def prepare_photo(engine, path: str | Path, min_face: int = 40) -> PhotoResult:
     return PhotoResult(path, None, best.embedding, best.crop, note)
 
 
-def prepare_photos(engine, paths: Sequence[str | Path], min_face: int = 40,
+def prepare_photos(engine: FaceEngine, paths: Sequence[str | Path], min_face: int = 40,
                    progress: Callable[[int, int], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> list[PhotoResult]:
     """:func:`prepare_photo` for each path, reporting ``progress(done, total)``."""

@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .recognise import AnalysisJob, LiveConfig, Recogniser
 from .scene import PipelineStats, Scene
 from .sources import FrameReader, RateMeter, SourceEvent, SourceSpec
+
+if TYPE_CHECKING:
+    from ..engine.recognizer import FaceEngine
 
 SLIDESHOW_FPS = 5.0  # slower sources are stills: each frame is analysed before it is shown
 
@@ -20,7 +24,8 @@ class LivePipeline:
     turns them into signals. Stale frames are never queued: the worker always takes the newest.
     """
 
-    def __init__(self, engine, gallery_factory: Callable[[], object | None], config: LiveConfig,
+    def __init__(self, engine: FaceEngine, gallery_factory: Callable[[], object | None],
+                 config: LiveConfig,
                  on_scene: Callable[[Scene], None],
                  on_event: Callable[[SourceEvent], None] | None = None,
                  engine_lock: threading.RLock | None = None, **reader_options):

