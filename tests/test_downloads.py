@@ -608,7 +608,7 @@ def test_install_url_pack_from_its_file_asks_the_licence_and_stays_offline(
     (lambda p: p, r": not a file; give"),
     (lambda p: (p / "notes.txt", (p / "notes.txt").write_text("hello"))[0],
      r"notes\.txt: not a FaceLens model pack: its checksum matches .*\(buffalo_l, buffalo_s, "
-     r"lite, minifasnet\)"),
+     r"lite, minifasnet, standard\)"),
     (lambda p: _zip_with(p / "other.zip", {"a/b/c.txt": b"x"}), r"a zip file, but not a pack"),
     (lambda p: _zip_with(p / "evil.zip", {"lite/manifest.json": json.dumps(
         {"name": "lite", "source": NPM, "models": {"pnet": {"onnx": "../../x.onnx",
