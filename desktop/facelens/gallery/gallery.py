@@ -26,7 +26,7 @@ from .index import TemplateIndex
 from .names import clean_name
 from .records import Match, Person
 
-DEFAULT_FILENAME = "gallery.db"
+DEFAULT_FILENAME = db.DEFAULT_FILENAME
 T = TypeVar("T")
 
 

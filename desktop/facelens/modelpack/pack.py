@@ -21,7 +21,6 @@ from pathlib import Path
 
 from ..errors import ModelPackError
 from ..paths import models_home
-from .tflite_to_onnx import ConversionError, convert_tflite
 
 MANIFESTS = Path(__file__).with_name("manifests")
 Progress = Callable[[str, float], None]
@@ -159,6 +158,8 @@ def build_pack(name: str = "lite", force: bool = False, progress: Progress = _qu
 
 
 def _build(name: str, home: Path, progress: Progress) -> None:
+    from .tflite_to_onnx import ConversionError, convert_tflite  # onnx, tflite: only to build
+
     target = home / name
     recipe = source_manifest(name)
     src = recipe["source"]

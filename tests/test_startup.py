@@ -1,0 +1,150 @@
+"""Start-up and the CLI's plumbing: light commands import no heavy library, a closed pipe
+ends quietly, and with --json every error is a JSON object on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from facelens.cli import COMMAND_MODULES, COMMANDS, main
+
+ROOT = Path(__file__).resolve().parents[1]
+# What makes a command take seconds to start (ONNX Runtime, the ONNX/TFLite converter, SciPy,
+# OpenCV, FAISS, Qt); NumPy alone is a quarter of a second on a busy 2-core machine.
+HEAVY = ("onnxruntime", "onnx", "tflite", "scipy", "cv2", "faiss", "numpy", "PySide6")
+PROBE = """
+import json, os, sys
+from facelens.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:  # --help, --version
+    code = exc.code
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(os.environ["HEAVY_MODULES"].split()))
+print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT / "desktop"), "HEAVY_MODULES": " ".join(HEAVY)}
+
+
+def _probe(*argv: str) -> dict:
+    """Run ``facelens ARGV`` in a fresh interpreter; its exit code and the heavy modules loaded."""
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                          timeout=120, env=_env())
+    return json.loads(proc.stderr.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def enrolled_home(tmp_path_factory, engine, faces_dev) -> Path:
+    """A data folder whose gallery holds two people enrolled from real photos."""
+    import cv2
+
+    from facelens.gallery import open_for_home
+
+    home = tmp_path_factory.mktemp("home")
+    with open_for_home(home, engine.model_id, engine.dim) as g:
+        for name, folder in (("Amy", "bbt_amy"), ("Raj", "bbt_raj")):
+            photo = cv2.imread(str(faces_dev / "people" / folder / "1.png"))
+            faces = engine.analyze_photo(photo, min_face=20)
+            g.enrol(name, faces[0].embedding[None, :])
+    return home
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["people"], ["people", "--json"],
+                                  ["people", "--help"], ["models", "list"]])
+def test_light_commands_import_no_heavy_library(argv, enrolled_home):
+    result = _probe("--home", str(enrolled_home), *argv)
+    assert result == {"code": 0, "heavy": []}
+
+
+def test_a_heavy_command_still_gets_its_libraries(enrolled_home):
+    """The probe sees imports: identify loads the models (so an empty list above means it)."""
+    result = _probe("--home", str(enrolled_home), "identify", "--json", str(ROOT / "none.jpg"))
+    assert result["code"] == 1 and {"onnxruntime", "numpy", "faiss"} <= set(result["heavy"])
+
+
+def test_people_lists_what_the_gallery_holds(enrolled_home, engine, capsys):
+    from facelens.gallery import list_people, open_for_home
+    from facelens.gallery.gallery import default_db_path
+
+    assert main(["--home", str(enrolled_home), "people", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    with open_for_home(enrolled_home, engine.model_id, engine.dim) as g:
+        full = g.people()
+    assert [(p["name"], p["templates"]) for p in listed] == [("Amy", 1), ("Raj", 1)]
+    assert [(p["name"], p["templates"], p["created"], p["updated"]) for p in listed] == \
+        [(p.name, p.templates, p.created, p.updated) for p in full]
+    other = list_people(default_db_path(enrolled_home), "another/model", engine.dim)
+    assert [(p.name, p.templates) for p in other] == [("Amy", 0), ("Raj", 0)]
+
+
+def test_people_on_a_new_data_folder_creates_nothing(tmp_path, capsys):
+    home = tmp_path / "new"
+    assert main(["--home", str(home), "people"]) == 0
+    assert "no one enrolled yet" in capsys.readouterr().out
+    assert not (home / "gallery.db").exists()
+
+
+def test_command_table_matches_what_the_modules_register():
+    registered = {}
+    for module in COMMAND_MODULES:
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(sub)
+        registered.update({a.dest: (module, a.help) for a in sub._choices_actions})
+    assert registered == COMMANDS
+
+
+@pytest.mark.parametrize("argv", [["kiosk", "config"], ["--help"], ["people", "--json"]])
+def test_a_closed_pipe_ends_quietly(argv, enrolled_home):
+    """`facelens kiosk config | head`: the reader is gone before anything is written."""
+    proc = subprocess.Popen([sys.executable, "-m", "facelens", "--home", str(enrolled_home),
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=_env())
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141)
+    assert err == ""
+
+
+def _exit_code(argv: list[str]) -> int:
+    """`main`'s exit code, also for usage errors (argparse ends those with SystemExit)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code)
+
+
+def _json_out(capsys) -> tuple[list[dict], str]:
+    out, err = capsys.readouterr()
+    return [json.loads(line) for line in out.splitlines() if line.strip()], err
+
+
+def test_with_json_errors_are_json_objects_on_stdout(tmp_path, capsys):
+    home = ["--home", str(tmp_path)]
+    assert main([*home, "remove", "nobody", "--json"]) == 2  # a FaceLensError
+    out, err = _json_out(capsys)
+    assert out == [{"error": "no one called 'nobody' is enrolled in the gallery"}] and err == ""
+    assert _exit_code([*home, "people", "--json", "--colour"]) == 2  # a usage error
+    out, err = _json_out(capsys)
+    assert "unrecognized arguments: --colour" in out[0]["error"] and err == ""
+    assert _exit_code([*home, "kiosk", "config", "--frames", "many", "--json"]) == 2
+    out, _ = _json_out(capsys)
+    assert "--frames: invalid int value: 'many'" in out[0]["error"]
+    assert _exit_code([*home, "peple", "--json"]) == 2  # a typo of a command
+    out, _ = _json_out(capsys)
+    assert "invalid choice: 'peple'" in out[0]["error"]
+
+
+def test_without_json_errors_stay_messages_on_stderr(tmp_path, capsys):
+    assert main(["--home", str(tmp_path), "remove", "nobody"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "facelens: error: no one called 'nobody' is enrolled in the gallery\n"
