@@ -148,3 +148,67 @@ def test_without_json_errors_stay_messages_on_stderr(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err == "facelens: error: no one called 'nobody' is enrolled in the gallery\n"
+
+
+def _app_env(**changes: str | None) -> dict[str, str]:
+    env = {**_env(), "FACELENS_MODELS": os.environ["FACELENS_MODELS"]}
+    for key, value in changes.items():
+        env.pop(key, None)
+        if value is not None:
+            env[key] = value
+    return env
+
+
+def _open_window(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "facelens", "--home", str(home)], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_without_a_display_the_app_says_so(tmp_path):
+    proc = _open_window(tmp_path, _app_env(DISPLAY=None, WAYLAND_DISPLAY=None,
+                                           QT_QPA_PLATFORM=None))
+    assert proc.returncode == 3, proc.stderr
+    assert "the window cannot open: there is no display" in proc.stderr
+    assert "no Qt platform plugin could be initialized" not in proc.stderr  # Qt's raw words
+
+
+def test_a_missing_system_library_is_named_with_its_package(tmp_path):
+    """The xcb plugin, copied with one of its libraries renamed to one that does not exist:
+    Qt cannot start it, and the app names the library and says what to install."""
+    import PySide6
+
+    qt = Path(PySide6.__file__).parent / "Qt"
+    platforms = tmp_path / "qt" / "plugins" / "platforms"
+    platforms.mkdir(parents=True)
+    (tmp_path / "qt" / "lib").symlink_to(qt / "lib")  # the plugin finds Qt at ../../lib
+    data = (qt / "plugins" / "platforms" / "libqxcb.so").read_bytes()
+    assert data.count(b"libxcb-cursor.so.0\0") == 1
+    (platforms / "libqxcb.so").write_bytes(data.replace(b"libxcb-cursor.so.0\0",
+                                                        b"libxcb-cursor.so.9\0"))
+    proc = _open_window(tmp_path, _app_env(QT_QPA_PLATFORM="xcb", DISPLAY=":99",
+                                           QT_QPA_PLATFORM_PLUGIN_PATH=str(platforms)))
+    assert proc.returncode == 3, proc.stderr
+    assert "needs system libraries that are missing (libxcb-cursor.so.9)" in proc.stderr
+    assert "sudo apt-get install libxcb-cursor.so.9" in proc.stderr
+    assert "no Qt platform plugin could be initialized" not in proc.stderr
+
+
+def test_the_package_list_names_every_library_qt_loads_from_the_system():
+    """Each library the xcb plugin and Qt's GUI need from outside PySide6 has its package
+    (what README.md lists), apart from those on every Debian system and their own needs."""
+    import shutil
+
+    import PySide6
+
+    from facelens.app.qt_start import PACKAGES
+
+    if shutil.which("ldd") is None:
+        pytest.skip("ldd is not installed")
+    qt = Path(PySide6.__file__).parent / "Qt"
+    out = subprocess.run(["ldd", str(qt / "plugins" / "platforms" / "libqxcb.so")],
+                         capture_output=True, text=True, check=True).stdout
+    system = {line.split()[0] for line in out.splitlines()
+              if "=>" in line and str(qt) not in line.split("=>")[1]}
+    xcb = {lib for lib in system if lib.startswith(("libxcb", "libX11", "libxkbcommon"))}
+    assert {"libxcb-cursor.so.0", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"} <= xcb
+    assert xcb <= set(PACKAGES), sorted(xcb - set(PACKAGES))
