@@ -31,6 +31,7 @@ from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .live_controller import AttendanceLogger, EngineLoader, LiveController
 from .people_manager import PeopleManager
+from .preview import SourcePreview
 from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
 from .verify_panel import VerifyPanel
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.attendance_view = None  # AttendanceView, opened from the Tools menu
         self.kiosk = None  # KioskSession while the kiosk runs
         self.message_box: QMessageBox | None = None
+        self.preview: SourcePreview | None = None  # the source's frames while models load
         self.setWindowTitle("FaceLens")
         self.video = VideoView()
         self.setCentralWidget(self.video)
@@ -113,6 +115,8 @@ class MainWindow(QMainWindow):
         if engine is not None:
             self.set_engine(engine)
         else:
+            self.preview = SourcePreview.start(self.video, "0" if source is None else source,
+                                               self, **self.reader_options)
             self.loader.load(self.settings.model_pack, self.settings.provider)
 
     # -- setup ---------------------------------------------------------------------------
@@ -284,7 +288,11 @@ class MainWindow(QMainWindow):
         self.last_event = None
         self.status.set_source(spec.describe())
         self.video.set_message(f"Opening {spec.describe()}...")
-        self.controller.start(spec)
+        preview, self.preview = self.preview, None
+        reader = preview.hand_over(spec) if preview is not None else None
+        self.controller.start(spec, reader)
+        for event in preview.events if reader is not None else ():
+            self._source_event(event)  # what the source did during the preview ("opened")
         return True
 
     def stop_source(self) -> None:
@@ -550,6 +558,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         self.save_state()
+        if self.preview is not None:
+            self.preview.stop()
         if self.controller is not None:
             self.controller.stop()
         if self.attendance is not None:
