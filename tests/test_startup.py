@@ -239,3 +239,17 @@ def test_the_window_shows_the_video_while_the_models_load(qtbot, tmp_path, faces
     assert window.preview is None and window.controller.pipeline.reader is reader
     qtbot.waitUntil(lambda: bool(window.video.scene.faces), timeout=60_000)  # now labelled
     assert window.video.message == ""  # "opened" reached the window: no "Opening..." left
+
+
+@pytest.mark.parametrize(("target", "with_tests"), [("run", False), ("test", True)])
+def test_make_run_installs_only_the_app(target, with_tests):
+    """`make run` syncs the app's packages; `make test` adds the test extras (pytest, ...)."""
+    import shutil
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    plan = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout
+    syncs = [line for line in plan.splitlines() if " sync " in line]
+    assert syncs, plan
+    assert ("--extra test" in syncs[-1]) == with_tests, syncs
