@@ -253,3 +253,15 @@ def test_make_run_installs_only_the_app(target, with_tests):
     syncs = [line for line in plan.splitlines() if " sync " in line]
     assert syncs, plan
     assert ("--extra test" in syncs[-1]) == with_tests, syncs
+
+
+def test_the_window_module_leaves_the_models_for_later():
+    """Opening the window imports no ONNX Runtime, FAISS or SciPy: they load with the models,
+    on a thread, while the first frames are already shown."""
+    code = ("import json, sys; import facelens.app.main_window; "
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120, env=_env()).stdout
+    loaded = set(json.loads(out))
+    assert {"PySide6", "cv2", "numpy"} <= loaded  # what showing frames needs
+    assert not loaded & {"onnxruntime", "onnx", "tflite", "scipy", "faiss"}, loaded

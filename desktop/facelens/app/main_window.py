@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
-from ..gallery import Gallery, open_for_home
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
@@ -36,6 +36,9 @@ from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
+
+if TYPE_CHECKING:  # the gallery (FAISS) loads with the models, after the first frame is shown
+    from ..gallery import Gallery
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
@@ -238,6 +241,8 @@ class MainWindow(QMainWindow):
         unless $FACELENS_PASSPHRASE gives it. On failure the reason is shown over the
         video and None is returned: recognising against no gallery would mislabel everyone.
         """
+        from ..gallery import open_for_home
+
         answers: list[str | None] = []
         last = {"error": ""}
 
