@@ -302,7 +302,7 @@ def test_cli_encrypt_identify_decrypt_with_env_passphrase(capsys, tmp_path, peop
     monkeypatch.delenv("FACELENS_NEW_PASSPHRASE", raising=False)
     assert run(capsys, "--home", home, "enrol", "--json", "Amy", amy)[0] == 0
     code, out, err = run(capsys, "--home", home, "gallery", "encrypt", "--json")
-    assert code == 2 and "FACELENS_PASSPHRASE" in err  # no terminal, no passphrase
+    assert code == 2 and "FACELENS_PASSPHRASE" in out[0]["error"]  # no terminal, no passphrase
 
     monkeypatch.setenv("FACELENS_PASSPHRASE", "s3cret words")
     code, out, _ = run(capsys, "--home", home, "gallery", "encrypt", "--json")
@@ -317,12 +317,12 @@ def test_cli_encrypt_identify_decrypt_with_env_passphrase(capsys, tmp_path, peop
     monkeypatch.delenv("FACELENS_PASSPHRASE")
     before = db.read_bytes()
     code, out, err = run(capsys, "--home", home, "identify", "--json", probe)
-    assert code == 2 and "is encrypted: give the passphrase" in err
+    assert code == 2 and "is encrypted: give the passphrase" in out[0]["error"]
     code, out, _ = run(capsys, "--home", home, "gallery", "status", "--json")
     assert code == 0 and out[0]["encrypted"] is True
     monkeypatch.setenv("FACELENS_PASSPHRASE", "not it")
     code, out, err = run(capsys, "--home", home, "people", "--json")
-    assert code == 2 and "wrong passphrase" in err
+    assert code == 2 and "wrong passphrase" in out[0]["error"]
     assert db.read_bytes() == before
 
     monkeypatch.setenv("FACELENS_PASSPHRASE", "s3cret words")

@@ -10,22 +10,26 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .cli import emit
-from .engine.recognizer import FaceEngine, FaceResult
 from .errors import GalleryError, ImageError
-from .gallery import Gallery, open_configured, open_for_home
-from .images import encode_jpeg, load_image
 from .paths import data_home
 from .settings import Settings
+
+# NumPy, ONNX Runtime, OpenCV and FAISS load inside the commands that use them, so that
+# `facelens people` and `--help` start in a fraction of a second (tests/test_startup.py).
+if TYPE_CHECKING:
+    from .engine.recognizer import FaceEngine, FaceResult
+    from .gallery import Gallery
 
 
 class Context:
     """What a command needs: settings, the engine (loaded once) and the gallery."""
 
     def __init__(self, args: argparse.Namespace):
+        from .gallery import open_for_home
+
         self.home = data_home(getattr(args, "home", None))
         self.settings = Settings.load(self.home)
         self.engine = _load_engine(self.settings)
@@ -37,6 +41,8 @@ class Context:
             self.settings.match_threshold(self.engine.default_threshold)
 
     def faces(self, image: str) -> list[FaceResult]:
+        from .images import load_image
+
         return self.engine.analyze_photo(load_image(image), min_face=20)
 
 
@@ -47,6 +53,8 @@ def _progress(msg: str, fraction: float) -> None:
 def _load_engine(settings: Settings) -> FaceEngine:
     """The settings' model pack on their provider (building it on first use: progress on
     stderr)."""
+    from .engine.recognizer import FaceEngine
+
     return FaceEngine.load(settings.model_pack, settings.provider, progress=_progress)
 
 
@@ -67,6 +75,10 @@ def _why(exc: Exception, image: str) -> str:
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_enrol(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .images import encode_jpeg
+
     ctx = Context(args)
     embs, thumbs, sources, rejected = [], [], [], []
     crops: list[np.ndarray] = []
@@ -109,6 +121,8 @@ def _require_people(ctx: Context) -> None:
 
 
 def cmd_identify(args: argparse.Namespace) -> int:
+    import numpy as np
+
     ctx = Context(args)
     _require_people(ctx)
     failed = False
@@ -158,12 +172,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _open_gallery(args: argparse.Namespace) -> Gallery:
-    """The gallery without loading models (people, remove, rename)."""
+    """The gallery without loading models (remove, rename)."""
+    from .gallery import open_configured
+
     return open_configured(data_home(getattr(args, "home", None)))
 
 
 def cmd_people(args: argparse.Namespace) -> int:
-    people = _open_gallery(args).people()
+    from .gallery.listing import people_of_home  # SQLite only: no FAISS index is built
+
+    people = people_of_home(data_home(getattr(args, "home", None)))
     if not people and not args.json:
         print("no one enrolled yet")
     for p in people:

@@ -11,7 +11,6 @@ from pathlib import Path
 from PySide6.QtCore import QDate, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QApplication,
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
@@ -154,8 +153,9 @@ class AttendanceView(QWidget):
 def run_attendance_view(args: argparse.Namespace) -> int:
     from ..kiosk.factory import attendance_store
     from ..paths import data_home
+    from .qt_start import start_qt
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = start_qt(sys.argv[:1])  # if Qt cannot start: says which packages to install
     view = AttendanceView(attendance_store(data_home(args.home)))
     view.show()
     return app.exec()

@@ -20,7 +20,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QFont, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -521,7 +520,9 @@ def run_kiosk(args: argparse.Namespace) -> int:
 
     home = data_home(args.home)
     admin_pin(home)  # before any window: without a PIN nobody could leave the kiosk
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from .qt_start import start_qt
+
+    app = start_qt(sys.argv[:1])  # if Qt cannot start: says which packages to install
     session = start_kiosk(home, args.camera or getattr(args, "source", None) or "0",
                           args.policy)
     app.aboutToQuit.connect(session.worker.stop)

@@ -47,9 +47,9 @@ class LiveController(QObject):
     def config(self) -> LiveConfig:
         return self.pipeline.config
 
-    def start(self, spec: SourceSpec) -> None:
+    def start(self, spec: SourceSpec, reader=None) -> None:
         self.spec = spec
-        self.pipeline.start(spec)
+        self.pipeline.start(spec, reader)
 
     def stop(self) -> None:
         self.pipeline.stop()

@@ -6,17 +6,17 @@ import argparse
 import sys
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
 
 from ..paths import data_home
 from ..settings import Settings
+from .qt_start import start_qt
 
 
 def run_app(args: argparse.Namespace) -> int:
     """Open the window on ``args.source`` (default: the first camera); return the exit code."""
     from .main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = start_qt(sys.argv[:1])  # if Qt cannot start: says which packages to install
     app.setApplicationName("FaceLens")
     app.setOrganizationName("FaceLens")
     home_override = getattr(args, "home", None) or QSettings().value("data/home") or None

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
-from ..gallery import Gallery, open_for_home
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
@@ -33,13 +32,15 @@ from .enrol_live import EnrolLiveDialog
 from .folders import FolderMemory
 from .live_controller import AttendanceLogger, EngineLoader, LiveController
 from .people_manager import PeopleManager
+from .preview import SourcePreview
 from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the gallery (FAISS) loads with the models, after the first frame is shown
     from ..engine.recognizer import FaceEngine
+    from ..gallery import Gallery
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.about_dialog = None  # AboutDialog, from Help > About
         self.watcher = None  # GalleryWatcher: another process's gallery changes
         self.folders = FolderMemory(self.qsettings)  # where file dialogs open
+        self.preview: SourcePreview | None = None  # the source's frames while models load
         self.setWindowTitle("FaceLens")
         self.video = VideoView()
         self.setCentralWidget(self.video)
@@ -124,6 +126,8 @@ class MainWindow(QMainWindow):
         if engine is not None:
             self.set_engine(engine)
         else:
+            self.preview = SourcePreview.start(self.video, "0" if source is None else source,
+                                               self, **self.reader_options)
             self.loader.load(self.settings.model_pack, self.settings.provider)
 
     # -- setup ---------------------------------------------------------------------------
@@ -278,6 +282,8 @@ class MainWindow(QMainWindow):
         unless $FACELENS_PASSPHRASE gives it. On failure the reason is shown over the
         video and None is returned: recognising against no gallery would mislabel everyone.
         """
+        from ..gallery import open_for_home
+
         answers: list[str | None] = []
         last = {"error": ""}
 
@@ -328,7 +334,11 @@ class MainWindow(QMainWindow):
         self.last_event = None
         self.status.set_source(spec.describe())
         self.video.set_message(f"Opening {spec.describe()}...")
-        self.controller.start(spec)
+        preview, self.preview = self.preview, None
+        reader = preview.hand_over(spec) if preview is not None else None
+        self.controller.start(spec, reader)
+        for event in preview.events if reader is not None else ():
+            self._source_event(event)  # what the source did during the preview ("opened")
         return True
 
     def stop_source(self) -> None:
@@ -609,6 +619,8 @@ class MainWindow(QMainWindow):
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+        if self.preview is not None:
+            self.preview.stop()
         if self.controller is not None:
             self.controller.stop()
         if self.attendance is not None:

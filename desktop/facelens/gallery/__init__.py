@@ -5,14 +5,22 @@
     g.identify(faces, threshold=0.5)           # one Match per row, name None below threshold
 
 The app and the commands open the data folder's gallery with `open_for_home`, which unlocks
-an encrypted gallery with $FACELENS_PASSPHRASE (or a terminal prompt).
+an encrypted gallery with $FACELENS_PASSPHRASE (or a terminal prompt). `list_people` reads
+who is enrolled from SQLite alone (no NumPy, no FAISS), for quick commands.
+
+The names below load on first use (`lazy_loader`), so importing a light part of the package
+(`listing`, `db`) does not import NumPy and FAISS.
 """
 
-from ..errors import GalleryError
-from .gallery import DEFAULT_FILENAME, Gallery, default_db_path
-from .names import MAX_NAME_LENGTH
-from .records import Match, Person
-from .unlock import open_configured, open_for_home
+import lazy_loader
 
-__all__ = ["DEFAULT_FILENAME", "MAX_NAME_LENGTH", "Gallery", "GalleryError", "Match", "Person",
-           "default_db_path", "open_configured", "open_for_home"]
+from ..errors import GalleryError
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "gallery": ["DEFAULT_FILENAME", "Gallery", "default_db_path"],
+    "listing": ["list_people", "people_of_home"],
+    "names": ["MAX_NAME_LENGTH"],
+    "records": ["Match", "Person"],
+    "unlock": ["open_configured", "open_for_home"],
+})
+__all__ += ["GalleryError"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import GalleryError
 
+DEFAULT_FILENAME = "gallery.db"  # the gallery inside a FaceLens data folder
 SCHEMA_VERSION = 3  # PRAGMA user_version this version reads up to
 CREATED_VERSION = 1  # what a new gallery gets: plain galleries stay readable by older FaceLens
 # New galleries are created at version 1. Version 2 (written by `upgrade`, when a gallery is

@@ -27,7 +27,7 @@ from .index import TemplateIndex
 from .names import clean_name, lookup_name, name_key
 from .records import DamagedTemplate, Match, Person, Template
 
-DEFAULT_FILENAME = "gallery.db"
+DEFAULT_FILENAME = db.DEFAULT_FILENAME
 T = TypeVar("T")
 
 

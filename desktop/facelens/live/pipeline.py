@@ -47,12 +47,15 @@ class LivePipeline:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, spec: SourceSpec) -> None:
-        """Open `spec` and start processing (stops any running source first)."""
+    def start(self, spec: SourceSpec, reader: FrameReader | None = None) -> None:
+        """Open `spec` and start processing (stops any running source first). `reader`: one
+        already reading `spec` (the window's preview) to carry on with instead."""
         self.stop()
         self._stop = threading.Event()
         self.frames_processed = 0
-        self.reader = FrameReader(spec, self.on_event, **self.reader_options).start()
+        if reader is not None:
+            reader.on_event = self.on_event
+        self.reader = reader or FrameReader(spec, self.on_event, **self.reader_options).start()
         self._thread = threading.Thread(target=self._run, args=(self.reader, self._stop),
                                         name="facelens-inference", daemon=True)
         self._thread.start()

@@ -25,7 +25,6 @@ from pathlib import Path
 from ..errors import ModelPackError
 from ..paths import models_home
 from .sources import describe, extract, fetch, sha256_file
-from .tflite_to_onnx import ConversionError, convert_tflite
 from .url_pack import AcceptLicence, build_url_pack
 
 MANIFESTS = Path(__file__).with_name("manifests")
@@ -118,6 +117,8 @@ def _make_onnx(role: str, spec: dict, member: Path, dest: Path) -> dict:
     is, any other ONNX member is repaired (:mod:`.onnx_repair`).
     """
     if "tflite" in spec:
+        from .tflite_to_onnx import ConversionError, convert_tflite  # onnx, tflite: only to build
+
         axes = {int(k): v for k, v in spec.get("dynamic_axes", {}).items()}
         try:
             convert_tflite(member, dest, axes)
