@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..errors import ModelPackError
 from ..paths import models_home
+from .names import check_pack_name
 from .tflite_to_onnx import ConversionError, convert_tflite
 
 MANIFESTS = Path(__file__).with_name("manifests")
@@ -42,6 +43,7 @@ def sha256_file(path: Path) -> str:
 
 def source_manifest(name: str) -> dict:
     """The pinned recipe of pack `name` (``models/<name>.json`` in the repository)."""
+    check_pack_name(name)
     path = MANIFESTS / f"{name}.json"
     if not path.exists():
         known = ", ".join(available_packs()) or "none"
@@ -149,6 +151,7 @@ def _build_lock(home: Path, name: str) -> Iterator[None]:
 def build_pack(name: str = "lite", force: bool = False, progress: Progress = _quiet,
                home: Path | None = None) -> Pack:
     """Build pack `name` from its pinned source; returns the verified pack."""
+    check_pack_name(name)
     home = home or models_home()
     with _build_lock(home, name):
         if (home / name / "manifest.json").exists() and not force:
@@ -199,6 +202,7 @@ def _build(name: str, home: Path, progress: Progress) -> None:
 
 def load_pack(name: str = "lite", home: Path | None = None) -> Pack:
     """Open a built pack and verify every file against the checksums in its manifest."""
+    check_pack_name(name)
     home = home or models_home()
     target = home / name
     manifest_path = target / "manifest.json"
