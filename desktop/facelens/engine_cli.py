@@ -19,6 +19,7 @@ from .gallery import Gallery, open_configured, open_for_home
 from .images import encode_jpeg, load_image
 from .paths import data_home
 from .settings import Settings
+from .thresholds import resolve_threshold
 
 
 class Context:
@@ -29,9 +30,8 @@ class Context:
         self.settings = Settings.load(self.home)
         self.engine = _load_engine(self.settings)
         self.gallery = open_for_home(self.home, self.engine.model_id, self.engine.dim)
-        override = getattr(args, "threshold", None)
-        self.threshold = float(override) if override is not None else \
-            self.settings.match_threshold(self.engine.default_threshold)
+        self.threshold = resolve_threshold(self.engine.default_threshold, self.settings,
+                                           override=getattr(args, "threshold", None))
 
     def faces(self, image: str) -> list[FaceResult]:
         return self.engine.analyze_photo(load_image(image), min_face=20)
