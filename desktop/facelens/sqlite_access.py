@@ -86,6 +86,10 @@ def open_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
         conn.close()
         if is_locked(exc) or can_write(path):
             raise
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        lock_notice(f"{path}: read-only, and its journal {wal.name} holds changes not merged "
+                    "yet: they are not shown; open the folder writable once to merge them")
     return sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=timeout_s,
                            isolation_level=None, check_same_thread=False)
 
