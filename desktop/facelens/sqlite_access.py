@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,8 +41,25 @@ def _stderr_notice(text: str) -> None:
 lock_notice: Callable[[str], None] = _stderr_notice  # the app may route it elsewhere
 
 
+_local = threading.local()
+
+
+@contextmanager
+def waiting_at_most(seconds: float) -> Iterator[None]:
+    """Within this block (this thread), wait at most `seconds` for a lock: the app uses it so
+    its window never freezes, and retries in the background instead."""
+    old = getattr(_local, "limit", None)
+    _local.limit = seconds
+    try:
+        yield
+    finally:
+        _local.limit = old
+
+
 def lock_wait_s() -> float:
     """How long a reader waits for another process's lock ($FACELENS_LOCK_WAIT_S or 60 s)."""
+    if getattr(_local, "limit", None) is not None:
+        return _local.limit
     try:
         return max(0.0, float(os.environ.get(LOCK_WAIT_ENV, DEFAULT_LOCK_WAIT_S)))
     except ValueError:
@@ -108,7 +127,7 @@ def wait_if_locked(conn: sqlite3.Connection, path: Path, fn: Callable[[], T],
         except sqlite3.OperationalError as exc:
             if not is_locked(exc):
                 raise
-        limit = max(lock_wait_s(), busy_timeout_s)
+        limit = lock_wait_s()
         lock_notice(f"waiting for another FaceLens process to release {path} "
                     f"(up to {limit:.0f} s; {LOCK_WAIT_ENV} sets the limit)...")
         conn.execute(f"PRAGMA busy_timeout = {int(max(0.0, limit - first) * 1000)}")

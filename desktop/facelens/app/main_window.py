@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
 from ..gallery import Gallery, open_for_home
+from ..gallery.db import GalleryLocked
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
+from ..sqlite_access import waiting_at_most
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .live_controller import AttendanceLogger, EngineLoader, LiveController
@@ -38,6 +40,10 @@ from .video_view import VideoView
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
+
+
+GALLERY_LOCK_WAIT_S = 0.5  # the window waits this long for a locked gallery, then retries
+GALLERY_RETRY_MS = 2000
 
 
 def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
@@ -247,8 +253,15 @@ class MainWindow(QMainWindow):
         for _ in range(3):
             asked_before = len(answers)
             try:
-                return open_for_home(self.home, engine.model_id, engine.dim, prompt=False,
-                                     ask=ask)
+                with waiting_at_most(GALLERY_LOCK_WAIT_S):  # never freeze the window
+                    return open_for_home(self.home, engine.model_id, engine.dim,
+                                         prompt=False, ask=ask)
+            except GalleryLocked as exc:  # another process holds it: retry in the background
+                self.video.set_message(f"Waiting for another FaceLens process...\n{exc}")
+                from PySide6.QtCore import QTimer  # (kept off the shared import line)
+
+                QTimer.singleShot(GALLERY_RETRY_MS, lambda: self._retry_gallery(engine))
+                return None
             except GalleryError as exc:
                 last["error"] = f"{exc}\n\n"
                 if len(answers) == asked_before or answers[-1] is None:
@@ -257,6 +270,10 @@ class MainWindow(QMainWindow):
         self.video.set_message(message)
         self._notice(message)
         return None
+
+    def _retry_gallery(self, engine) -> None:
+        if self.engine is engine and self.gallery is None:
+            self.set_engine(engine)
 
     def _engine_failed(self, message: str) -> None:
         self.video.set_message(message)

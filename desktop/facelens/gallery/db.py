@@ -65,6 +65,10 @@ PRAGMA user_version = 2
 """
 
 
+class GalleryLocked(GalleryError):
+    """Another process kept the gallery locked for longer than the wait allowed."""
+
+
 def damaged(path: Path, detail: str) -> GalleryError:
     return GalleryError(
         f"the gallery database {path} is damaged or is not a FaceLens gallery ({detail}). "
@@ -136,7 +140,7 @@ def connect(path: Path, busy_timeout_s: float, read_only: bool = False) -> sqlit
         conn.execute("PRAGMA foreign_keys = ON")
         first = "PRAGMA quick_check" if existed else "SELECT count(*) FROM sqlite_master"
         verdict = wait_if_locked(conn, path, lambda: conn.execute(first).fetchone()[0],
-                                 busy_timeout_s, GalleryError)
+                                 busy_timeout_s, GalleryLocked)
         if existed and verdict != "ok":
             raise damaged(path, f"quick_check: {verdict}")
         empty = _check_schema(conn, path)  # before any write: a foreign file stays as it was

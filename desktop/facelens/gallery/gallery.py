@@ -21,14 +21,12 @@ from typing import TypeVar
 import numpy as np
 
 from ..errors import GalleryError
-from ..sqlite_access import is_locked
 from . import db, sealing
 from .index import TemplateIndex
 from .names import clean_name
 from .records import Match, Person
 
 DEFAULT_FILENAME = "gallery.db"
-LIVE_SYNC_WAIT_MS = 50  # identify waits this long for a lock before using the cached index
 T = TypeVar("T")
 
 
@@ -101,7 +99,7 @@ class Gallery:
         queries = self._vectors(embeddings)
         threshold = _threshold(threshold)
         with self._lock:
-            self._guard(self._sync_or_cached)
+            self._guard(self._sync)
             ids, sims = self._index.best(queries)
             matches = []
             for template_id, sim in zip(ids.tolist(), sims.tolist(), strict=True):
@@ -472,25 +470,6 @@ class Gallery:
         """Reload if another connection (another process) has committed since we last looked."""
         if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
             self._reload()
-
-    stale = False  # True while another process's lock keeps identify on the cached index
-
-    def _sync_or_cached(self) -> None:
-        """`_sync`, but while another process holds the file locked, keep searching the cached
-        index (what SQLite held at the last sync) and try again on the next call, so a live
-        frame is never held up or failed by someone else's write."""
-        c = self._db
-        busy_ms = c.execute("PRAGMA busy_timeout").fetchone()[0]
-        c.execute(f"PRAGMA busy_timeout = {LIVE_SYNC_WAIT_MS}")
-        try:
-            self._sync()
-            self.stale = False
-        except sqlite3.OperationalError as exc:
-            if not is_locked(exc) or self._data_version < 0:
-                raise
-            self.stale = True
-        finally:
-            c.execute(f"PRAGMA busy_timeout = {busy_ms}")
 
     def _person(self, name: str) -> tuple[int, str]:
         """(id, stored name) of `name`; GalleryError when no one is called that."""
