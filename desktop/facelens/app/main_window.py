@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
         self.actions["attendance"].setChecked(on)
         if on != self.settings.attendance_mode:
             self.settings.attendance_mode = on
-            self.settings.save(self.home)
+            self._save_settings(self.settings)
         if on and self.attendance is None:
             s = self.settings
             self.attendance = AttendanceLogger(lambda: AttendanceStore(
@@ -541,11 +541,18 @@ class MainWindow(QMainWindow):
         self.settings_dialog.open()
         return self.settings_dialog
 
+    def _save_settings(self, settings: Settings) -> None:
+        """Save; a full disk or read-only folder: the change applies now, and says so."""
+        try:
+            settings.save(self.home)
+        except FaceLensError as exc:
+            self._notice(f"Applied for this session but not saved: {exc}")
+
     def apply_settings(self, new: Settings, data_folder: str | None = None) -> None:
         """Save `new`; live knobs apply at once, a new provider or pack reloads the engine."""
         old, self.settings = self.settings, new
         new.attendance_mode = old.attendance_mode  # set by its menu action, not the dialog
-        new.save(self.home)
+        self._save_settings(new)
         if data_folder and data_folder != str(self.home):
             self.qsettings.setValue("data/home", data_folder)
             self._notice(f"The data folder {data_folder} is used from the next start.")

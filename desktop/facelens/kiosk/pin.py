@@ -111,6 +111,11 @@ class AdminPin:
     def is_set(self) -> bool:
         return self.path.exists()
 
+    def check_file(self) -> None:
+        """PinFileError (one line per problem) when the PIN file exists but is damaged."""
+        if self.is_set():
+            self._read()
+
     def _read(self) -> dict:
         try:
             raw = read_json(self.path, PinFileError)
