@@ -46,7 +46,7 @@ def test_dialog_shows_the_cli_message(qtbot, tmp_path):
         Settings.load(tmp_path)
     box = repair_box(info.value)
     qtbot.addWidget(box)
-    assert box.informativeText().splitlines() == info.value.problems
+    assert box.informativeText().splitlines() == ["\u2022 " + p for p in info.value.problems]
     assert [p.split(":")[0] for p in info.value.problems] == ["threshold", "model_pack"]
     assert box.reset_button.text().startswith("Reset to defaults")
 

@@ -18,6 +18,7 @@ from ..errors import FaceLensError
 
 T = TypeVar("T")
 RESET = "Reset to defaults (keep a copy)"
+BULLET = "\u2022 "
 
 
 def repair_box(error: ConfigError, parent: QWidget | None = None) -> QMessageBox:
@@ -27,7 +28,7 @@ def repair_box(error: ConfigError, parent: QWidget | None = None) -> QMessageBox
     box.setWindowTitle("FaceLens: a settings file is damaged")
     name = error.path.name if error.path is not None else "a settings file"
     box.setText(f"{name} cannot be used:")
-    box.setInformativeText("\n".join(error.problems))
+    box.setInformativeText("\n".join(BULLET + p for p in error.problems))
     box.setDetailedText(str(error))
     box.reset_button = box.addButton(RESET, QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Close)
