@@ -87,3 +87,19 @@ def test_kiosk_start_repairs_each_damaged_file_in_turn(qtbot, tmp_path):
     assert len(asked) == 3 and all(any(n in a for a in asked) for n in DAMAGED)
     for name, text in DAMAGED.items():
         assert (tmp_path / f"{name}.damaged-1").read_text() == text
+
+
+def test_kiosk_from_the_window_offers_the_repair(qtbot, tmp_path, engine):
+    from PySide6.QtCore import QSettings
+
+    from facelens.app.main_window import MainWindow
+
+    window = MainWindow(tmp_path, Settings(), engine=engine, style_panel=False,
+                        qsettings=QSettings(str(tmp_path / "qt.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    (tmp_path / "kiosk.json").write_text(DAMAGED["kiosk.json"])
+    press = _click_in_dialog(qtbot, "close")
+    assert window.open_kiosk() is None and window.kiosk is None
+    assert press.text.startswith("\u2022 frames: ")
+    assert (tmp_path / "kiosk.json").read_text() == DAMAGED["kiosk.json"]
+    window.close()

@@ -484,6 +484,10 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             self._notice("The model pack is still loading.")
             return None
+        from .config_repair import load_kiosk_files, load_or_repair
+
+        if load_or_repair(lambda: load_kiosk_files(self.home), self) is None:
+            return None  # a damaged kiosk file the user chose not to reset
         try:
             admin_pin(self.home)  # asked first: the live view keeps running if it is missing
         except PinError as exc:
