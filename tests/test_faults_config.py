@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import resource
-import time
 
 import pytest
 
@@ -157,10 +156,8 @@ def test_bad_pin_file_is_one_message_per_problem(tmp_path, tmp_path_factory, cap
     path = tmp_path / "admin_pin.json"
     path.write_text(json.dumps(state))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    start = time.monotonic()
     code, err = _run(capsys, "--home", str(tmp_path), "kiosk", "config", "--frames", "3",
                      "--pin", "1234")
-    assert time.monotonic() - start < 10  # no scrypt run with a crafted cost
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB
     assert code == 2, err
     assert "Traceback" not in err and "memory limit" not in err

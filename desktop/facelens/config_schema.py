@@ -43,12 +43,13 @@ def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = datacl
             min: float | None = None, max: float | None = None,  # noqa: A002 - schema words
             choices: Iterable[str] | Callable[[], Iterable[str]] | None = None,
             pattern: str | None = None, pattern_says: str = "is not allowed here",
-            null: str = "") -> Any:
+            rule: tuple[Callable[[Any], bool], str] | None = None, null: str = "") -> Any:
     """A dataclass field with its allowed values: a range, choices, a regex (`pattern`, and
-    what a value that does not match it is: `pattern_says`); `null` says what ``null`` means
-    when the type allows None (shown in messages)."""
+    what a value that does not match it is: `pattern_says`), a `rule` (a test and what it
+    asks for, e.g. "a power of two"); `null` says what ``null`` means when the type allows
+    None (shown in messages)."""
     meta = {"min": min, "max": max, "choices": choices, "pattern": pattern,
-            "pattern_says": pattern_says, "null": null}
+            "pattern_says": pattern_says, "rule": rule, "null": null}
     return dataclasses.field(default=default, default_factory=default_factory, metadata=meta)
 
 
@@ -97,6 +98,8 @@ def _expected(tp: Any, meta: dict) -> str:
         text = "use true or false"
     elif base in (int, float):
         text = "use " + _range_text(meta, base is int)
+        if meta.get("rule"):
+            text += f", {meta['rule'][1]}"
     elif base is str:
         choices = _choices(meta)
         if choices is not None:
@@ -134,6 +137,9 @@ def check_value(tp: Any, value: Any, meta: dict) -> tuple[Any, str | None]:
         lo, hi = meta.get("min"), meta.get("max")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             return None, f"{value} is out of range"
+        rule = meta.get("rule")
+        if rule and not rule[0](value):
+            return None, f"{value} is not {rule[1]}"
         return tp(value), None
     if tp is str:
         if not isinstance(value, str):
@@ -172,19 +178,27 @@ def problems_of(obj: Any) -> list[str]:
     return out
 
 
-def from_dict(cls: type[T], raw: Any, path: Path, error: type[ConfigError] = ConfigError) -> T:
+def _required(f: dataclasses.Field) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def from_dict(cls: type[T], raw: Any, path: Path, error: type[ConfigError] = ConfigError,
+              todo: str | None = None) -> T:
     """An instance of the dataclass `cls` from a parsed JSON file, every problem reported at
-    once as `error`. Keys the dataclass does not have are ignored (newer FaceLens versions)."""
+    once as `error`. Keys the dataclass does not have are ignored (newer FaceLens versions);
+    a field without a default must be there. `todo` replaces each field's "what to do"."""
     if not isinstance(raw, dict):
         raise error([f"{WHOLE_FILE}: holds {_json_kind(raw)}, not an object of settings; "
-                     f"{RESET_HINT}"], path)
+                     f"{todo or RESET_HINT}"], path)
     values, problems = {}, []
     for f, tp in _fields(cls):
         if f.name not in raw:
+            if _required(f):
+                problems.append(f"{f.name}: is missing; {todo or _expected(tp, f.metadata)}")
             continue
         value, wrong = check_value(tp, raw[f.name], f.metadata)
         if wrong:
-            problems.append(f"{f.name}: {wrong}; {_expected(tp, f.metadata)}")
+            problems.append(f"{f.name}: {wrong}; {todo or _expected(tp, f.metadata)}")
         else:
             values[f.name] = value
     if problems:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic_write import write_atomic
-from ..config_schema import WHOLE_FILE, ConfigError, read_json
+from ..config_schema import ConfigError, from_dict, read_json, setting
 from ..errors import FaceLensError
 
 FILE_NAME = "admin_pin.json"
@@ -33,51 +33,41 @@ class PinFileError(PinError, ConfigError):
     """``admin_pin.json`` is damaged or holds values it cannot (one line per problem)."""
 
 
-def _shown(state: dict, name: str) -> str:
-    return f"{state[name]!r} is not usable" if name in state else "is missing"
+def _power_of_two(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+@dataclass(frozen=True)
+class PinFile:
+    """What ``admin_pin.json`` holds; the types and ranges are its validation (see
+    :mod:`facelens.config_schema`). scrypt's cost is capped (n <= 2**16, r <= 16, p <= 4,
+    memory <= 32 MiB), so a crafted file cannot make a check exhaust memory or run for
+    minutes."""
+
+    salt: str = setting(pattern=r"([0-9a-fA-F]{2}){8,64}", pattern_says="is not 8 to 64 bytes "
+                                                                       "of hex")
+    hash: str = setting(pattern=r"[0-9a-fA-F]{64}", pattern_says="is not 32 bytes of hex")
+    n: int = setting(min=2, max=2**16, rule=(_power_of_two, "a power of two"))
+    r: int = setting(min=1, max=16)
+    p: int = setting(min=1, max=4)
+    failures: int = setting(min=0, max=10**9)
+    next_try: float = setting(min=0.0, max=1e11)  # seconds since 1970
+
+    def __post_init__(self) -> None:
+        memory = 128 * self.n * self.r
+        if memory > SCRYPT_MAXMEM:
+            raise PinFileError(f"n, r: scrypt would need {memory >> 20} MiB, more than "
+                               f"{SCRYPT_MAXMEM >> 20} MiB; {_fix_hint()}")
+
+
+def _fix_hint() -> str:
+    return f"move {FILE_NAME} away and set a new PIN with `facelens kiosk set-pin`"
 
 
 def validate_pin_state(state: object, path: Path) -> dict:
-    """`state` (parsed ``admin_pin.json``) if every field is usable, else PinFileError listing
-    each problem. scrypt's cost is capped (n <= 2**16, r <= 16, p <= 4, memory <= 32 MiB), so a
-    crafted file cannot make a check exhaust memory or run for minutes."""
-    fix = f"move {path.name} away and set a new PIN with `facelens kiosk set-pin`"
-    if not isinstance(state, dict):
-        raise PinFileError([f"{WHOLE_FILE}: holds {type(state).__name__}, not an object; "
-                            f"{fix}"], path)
-    problems = []
-
-    def whole(name: str, lo: int, hi: int, power_of_two: bool = False) -> None:
-        v = state.get(name)
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi \
-                or (power_of_two and v & (v - 1)):
-            kind = "a power of two" if power_of_two else "a whole number"
-            problems.append(f"{name}: {_shown(state, name)}; it must be {kind} from {lo} to "
-                            f"{hi}; {fix}")
-
-    for name, size in (("salt", None), ("hash", 32)):
-        v = state.get(name)
-        try:
-            ok = isinstance(v, str) and len(bytes.fromhex(v)) in ((size,) if size else
-                                                                  range(8, 65))
-        except ValueError:
-            ok = False
-        length = f"{size} bytes" if size else "8 to 64 bytes"
-        if not ok:
-            problems.append(f"{name}: {_shown(state, name)}; it must be {length} of hex; {fix}")
-    whole("n", 2, 2**16, power_of_two=True)
-    whole("r", 1, 16)
-    whole("p", 1, 4)
-    if not problems and 128 * state["n"] * state["r"] > SCRYPT_MAXMEM:
-        problems.append(f"n, r: scrypt would need {128 * state['n'] * state['r'] >> 20} MiB, "
-                        f"more than {SCRYPT_MAXMEM >> 20} MiB; {fix}")
-    whole("failures", 0, 10**9)
-    t = state.get("next_try")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1e11:
-        problems.append(f"next_try: {_shown(state, 'next_try')}; it must be a time (seconds "
-                        f"since 1970); {fix}")
-    if problems:
-        raise PinFileError(problems, path)
+    """`state` (parsed ``admin_pin.json``) if :class:`PinFile` allows every field, else
+    PinFileError listing each problem."""
+    from_dict(PinFile, state, path, PinFileError, todo=_fix_hint())
     return state
 
 
