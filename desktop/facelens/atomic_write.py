@@ -8,14 +8,15 @@ flushed to disk, and only then replaces the old file in one rename.
 from __future__ import annotations
 
 import errno
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
 from .errors import FaceLensError
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+_counter = itertools.count()
 
 
 class WriteError(FaceLensError):
@@ -51,7 +52,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int | None = 
     raw = data.encode("utf-8") if isinstance(data, str) else data
     tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = temp_beside(path, ".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
@@ -69,6 +70,17 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int | None = 
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def temp_beside(path: Path, suffix: str) -> tuple[int, str]:
+    """A new, empty file next to `path` (same folder, so a rename replaces `path` in one
+    step): its open descriptor and name. (Not `tempfile`: importing it costs start-up time.)"""
+    while True:
+        name = path.with_name(f".{path.name}.{os.getpid()}.{next(_counter)}{suffix}")
+        try:
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), str(name)
+        except FileExistsError:
+            continue
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..atomic_write import write_error
+from ..atomic_write import temp_beside, write_error
 from ..errors import GalleryError
 from ..sqlite_access import can_write, open_read_only, wait_if_locked
 
@@ -179,7 +178,7 @@ def _create_atomically(path: Path, busy_timeout_s: float) -> None:
         fcntl.flock(folder, fcntl.LOCK_EX)
         if _has_content(path):
             return  # another process created it while we waited
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
+        fd, name = temp_beside(path, ".new")
         os.close(fd)
         tmp = Path(name)
         conn = sqlite3.connect(tmp, timeout=busy_timeout_s, isolation_level=None)
