@@ -117,3 +117,25 @@ def test_full_disk_pin_check_keeps_the_old_state(full_home):
         AdminPin(home).check("0000")
     _unchanged(home, snapshot)
     assert json.loads(snapshot["admin_pin.json"])["failures"] == 0
+
+
+def test_full_disk_enrol_keeps_the_gallery(tmp_path, capsys, engine, faces_dev):
+    import cv2
+
+    from facelens.gallery import Gallery, default_db_path
+
+    people = faces_dev / "people"
+    with small_tmpfs(tmp_path / "disk") as home:
+        with Gallery.open(default_db_path(home), engine.model_id, engine.dim) as g:
+            face = engine.analyze_photo(cv2.imread(str(people / "bbt_amy" / "1.png")))[0]
+            g.enrol("bbt_amy", face.embedding[None], thumbnails=[b"x" * 1000])
+        filler = fill(home)
+        photos = [str(p) for p in sorted((people / "john_savage").glob("*.jpg"))]
+        code, err = _cli(capsys, "--home", str(home), "enrol", "john_savage", *photos)
+        assert code != 0 and "disk full: nothing was changed" in err, err
+        assert "Traceback" not in err
+        code, err = _cli(capsys, "--home", str(home), "people")  # reading: says why if not
+        assert code == 0 or "disk full" in err, err
+        filler.unlink()  # space again: the gallery is as it was
+        with Gallery.open(default_db_path(home), engine.model_id, engine.dim) as g:
+            assert [p.name for p in g.people()] == ["bbt_amy"]

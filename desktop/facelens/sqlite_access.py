@@ -77,10 +77,20 @@ def can_write(path: Path) -> bool:
     return folder_ok and (not path.exists() or os.access(path, os.W_OK))
 
 
+def disk_is_full(path: Path, margin: int = 256 * 1024) -> bool:
+    """Whether the disk holding `path` has (nearly) no space left: SQLite reports a full
+    disk as "disk I/O error" when it cannot grow its shared-memory (-shm) file."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < margin
+
+
 def fault_text(exc: BaseException, path: Path) -> str:
     """What a database error on `path` means for the user, and what to do."""
     low = str(exc).lower()
-    if "full" in low:
+    if "full" in low or ("i/o error" in low and disk_is_full(path)):
         return (f"{path}: disk full: nothing was changed; free some space on that disk and "
                 "try again")
     if "readonly" in low or "read-only" in low or "read only" in low:

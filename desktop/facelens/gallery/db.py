@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..atomic_write import temp_beside, write_error
 from ..errors import GalleryError
-from ..sqlite_access import can_write, open_read_only, wait_if_locked
+from ..sqlite_access import can_write, disk_is_full, open_read_only, wait_if_locked
 
 SCHEMA_VERSION = 2  # PRAGMA user_version this version reads up to
 CREATED_VERSION = 1  # what a new gallery gets: plain galleries stay readable by older FaceLens
@@ -83,7 +83,7 @@ def translate(exc: sqlite3.Error, path: Path) -> GalleryError:
         return GalleryError(f"{path}: database is locked by another FaceLens process; nothing "
                             "was changed. Close the other FaceLens window or command, or wait "
                             "for it to finish, and try again.")
-    if "full" in low:
+    if "full" in low or ("i/o error" in low and disk_is_full(path)):
         return GalleryError(f"{path}: disk full: nothing was changed ({text}); free some disk "
                             "space and try again")
     if "readonly" in low or "read-only" in low or "permission" in low:
