@@ -45,15 +45,17 @@ _local = threading.local()
 
 
 @contextmanager
-def waiting_at_most(seconds: float) -> Iterator[None]:
-    """Within this block (this thread), wait at most `seconds` for a lock: the app uses it so
-    its window never freezes, and retries in the background instead."""
-    old = getattr(_local, "limit", None)
-    _local.limit = seconds
+def waiting_at_most(seconds: float,
+                    notice: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Within this block (this thread), wait at most `seconds` for a lock, and say so with
+    `notice` if given: the app uses it so its window never freezes, shows the wait itself
+    and retries in the background."""
+    old = getattr(_local, "limit", None), getattr(_local, "notice", None)
+    _local.limit, _local.notice = seconds, notice
     try:
         yield
     finally:
-        _local.limit = old
+        _local.limit, _local.notice = old
 
 
 def lock_wait_s() -> float:
@@ -138,8 +140,9 @@ def wait_if_locked(conn: sqlite3.Connection, path: Path, fn: Callable[[], T],
             if not is_locked(exc):
                 raise
         limit = lock_wait_s()
-        lock_notice(f"waiting for another FaceLens process to release {path} "
-                    f"(up to {limit:.0f} s; {LOCK_WAIT_ENV} sets the limit)...")
+        notify = getattr(_local, "notice", None) or lock_notice
+        notify(f"waiting for another FaceLens process to release {path} "
+               f"(up to {limit:g} s; {LOCK_WAIT_ENV} sets the limit)...")
         conn.execute(f"PRAGMA busy_timeout = {int(max(0.0, limit - first) * 1000)}")
         try:
             return fn()
@@ -147,7 +150,7 @@ def wait_if_locked(conn: sqlite3.Connection, path: Path, fn: Callable[[], T],
             if not is_locked(exc):
                 raise
             raise error(f"{path}: still locked by another FaceLens process after waiting "
-                        f"{limit:.0f} s: nothing was read or changed; close the other FaceLens "
+                        f"{limit:g} s: nothing was read or changed; close the other FaceLens "
                         f"window or command and try again (or set {LOCK_WAIT_ENV} to wait "
                         "longer)") from None
     finally:

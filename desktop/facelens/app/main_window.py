@@ -253,11 +253,13 @@ class MainWindow(QMainWindow):
         for _ in range(3):
             asked_before = len(answers)
             try:
-                with waiting_at_most(GALLERY_LOCK_WAIT_S):  # never freeze the window
+                with waiting_at_most(GALLERY_LOCK_WAIT_S, notice=lambda text: None):
                     return open_for_home(self.home, engine.model_id, engine.dim,
-                                         prompt=False, ask=ask)
-            except GalleryLocked as exc:  # another process holds it: retry in the background
-                self.video.set_message(f"Waiting for another FaceLens process...\n{exc}")
+                                         prompt=False, ask=ask)  # (never freezes the window)
+            except GalleryLocked:  # another process holds it: retry in the background
+                self.video.set_message("Waiting for another FaceLens process to release the "
+                                       f"gallery; trying again every {GALLERY_RETRY_MS // 1000}"
+                                       " s...")
                 from PySide6.QtCore import QTimer  # (kept off the shared import line)
 
                 QTimer.singleShot(GALLERY_RETRY_MS, lambda: self._retry_gallery(engine))
