@@ -18,6 +18,7 @@ from facelens.attendance import AttendanceStore
 from facelens.gallery import Gallery, default_db_path
 from facelens.kiosk.audit import AuditLog, AuditRow
 from facelens.modelpack.pack import source_manifest
+from gallery_child import create_and_enrol
 
 SPACE = source_manifest("lite")["embedding"]
 MODEL, DIM = SPACE["model_id"], SPACE["dim"]
@@ -164,26 +165,19 @@ def test_app_retries_a_locked_gallery_in_the_background(qtbot, home, engine):
     window.close()
 
 
-def _create_and_enrol(path: str, name: str, start_at: float, errors) -> None:
-    try:
-        while time.time() < start_at:
-            pass
-        rng = np.random.default_rng(abs(hash(name)) % 2**32)
-        with Gallery.open(Path(path), MODEL, DIM) as g:
-            g.enrol(name, _unit(rng))
-    except BaseException as exc:  # reported to the test, never swallowed
-        errors.put(f"{name}: {type(exc).__name__}: {exc}")
-
-
 def test_two_processes_create_a_gallery_at_once(tmp_path):
-    ctx = multiprocessing.get_context("fork")
+    # forkserver: children forked from a fresh process, not from this one (whose ONNX Runtime
+    # and OpenMP threads a plain fork would copy in whatever state they are).
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["gallery_child"])
     errors = ctx.Queue()
-    rounds = 30
+    rounds = 20
     for i in range(rounds):
         path = tmp_path / f"g{i}" / "gallery.db"
         path.parent.mkdir()
         start_at = time.time() + 0.3
-        procs = [ctx.Process(target=_create_and_enrol, args=(str(path), n, start_at, errors))
+        procs = [ctx.Process(target=create_and_enrol,
+                             args=(str(path), MODEL, DIM, n, start_at, errors))
                  for n in ("first", "second")]
         for p in procs:
             p.start()
