@@ -1,11 +1,12 @@
 """The typed schema of FaceLens's JSON files: one check per field, derived from the dataclass.
 
-A config dataclass (``Settings``, ``KioskConfig``) declares each field's type, and, where it
-needs one, its allowed range or choices with :func:`setting`. :func:`from_dict` then checks a
+A config dataclass (``Settings``, ``KioskConfig``, the PIN file's ``PinFile``) declares each
+field's type, and, where it needs one, its allowed range, choices or pattern with
+:func:`setting`. :func:`from_dict` then checks a
 parsed file as a whole and reports every problem at once, one line each, as
 ``<file>: <field>: <what is wrong>; <what to do>``. A new field needs nothing more than its
-declaration. (Hand-written rather than pydantic: the few types used here need ~100 lines,
-and importing pydantic would cost every command start-up time.)
+declaration. (Hand-written rather than pydantic: the few types used here need a page of
+checks, and importing pydantic would cost every command start-up time.)
 """
 
 from __future__ import annotations
