@@ -195,3 +195,19 @@ def test_reset_keeps_a_copy(tmp_path):
     assert Settings.load(tmp_path) == Settings()
     path.write_text("null")
     assert reset_to_defaults(path).name == "settings.json.damaged-2"
+
+
+CLI_BAD = {
+    "frames 0": (["--frames", "0"], ["frames"]),
+    "frames and min-face": (["--frames", "0", "--min-face", "2"], ["frames", "min_face_px"]),
+    "http door without URL": (["--action-http", ""], ["action_target"]),
+    "negative cooldown": (["--cooldown", "-5"], ["action_cooldown_s"]),
+}
+
+
+@pytest.mark.parametrize("argv,fields", CLI_BAD.values(), ids=CLI_BAD.keys())
+def test_bad_kiosk_config_values_are_refused_the_same_way(tmp_path, capsys, argv, fields):
+    code, err = _run(capsys, "--home", str(tmp_path), "kiosk", "config", *argv)
+    assert code == 2 and "Traceback" not in err
+    assert [p["field"] for p in _problem_lines(err, "kiosk.json")] == fields
+    assert not (tmp_path / "kiosk.json").exists()
