@@ -162,7 +162,7 @@ def test_full_disk_writes_nothing(tmp_path, rng):
     pages = g._db.execute("PRAGMA page_count").fetchone()[0]
     g._db.execute(f"PRAGMA max_page_count = {pages + 2}")
     big = [os.urandom(20_000) for _ in range(5)]  # ~25 pages: cannot fit
-    with pytest.raises(GalleryError, match="database or disk is full; nothing was changed"):
+    with pytest.raises(GalleryError, match="disk full: nothing was changed"):
         g.enrol("P00", unit(rng, 5), thumbnails=big)
     with pytest.raises(GalleryError, match="database or disk is full"):
         g.enrol("Newcomer", unit(rng, 5), thumbnails=big)

@@ -16,6 +16,7 @@ from .cli import emit
 from .errors import GalleryError, ImageError
 from .paths import data_home
 from .settings import Settings
+from .thresholds import resolve_threshold
 
 # NumPy, ONNX Runtime, OpenCV and FAISS load inside the commands that use them, so that
 # `facelens people` and `--help` start in a fraction of a second (tests/test_startup.py).
@@ -36,9 +37,8 @@ class Context:
         self.gallery = open_for_home(self.home, self.engine.model_id, self.engine.dim)
         for d in self.gallery.damaged:  # left out of the search: say so on every command
             print(f"facelens: warning: {d.message()}", file=sys.stderr)
-        override = getattr(args, "threshold", None)
-        self.threshold = float(override) if override is not None else \
-            self.settings.match_threshold(self.engine.default_threshold)
+        self.threshold = resolve_threshold(self.engine.default_threshold, self.settings,
+                                           override=getattr(args, "threshold", None))
 
     def faces(self, image: str) -> list[FaceResult]:
         from .images import load_image

@@ -18,6 +18,7 @@ import numpy as np
 from .engine.recognizer import FaceEngine
 from .gallery import Gallery
 from .images import IMAGE_SUFFIXES, load_image
+from .thresholds import resolve_threshold
 
 
 def _natural(p: Path) -> list:
@@ -77,7 +78,7 @@ def embed_folder(engine: FaceEngine, root: Path) -> tuple[list[str], np.ndarray,
 
 def evaluate(engine: FaceEngine, root: Path, threshold: float | None = None) -> Report:
     """Run both protocols on the labelled folder `root`."""
-    t = engine.default_threshold if threshold is None else threshold
+    t = resolve_threshold(engine.default_threshold, override=threshold)
     return evaluate_embeddings(engine, *embed_folder(engine, root), t)
 
 

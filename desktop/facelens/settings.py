@@ -3,48 +3,63 @@
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import config_schema
+from .atomic_write import write_atomic
+from .config_schema import ConfigError, setting
+from .modelpack.names import NAME_PATTERN, known_packs
+from .thresholds import THRESHOLD_MAX, THRESHOLD_MIN, resolve_threshold
+
 FILE_NAME = "settings.json"
+PROVIDERS = ("auto", "cpu", "cuda")  # runtime.PROVIDER_CHOICES (not imported: it loads ORT)
+DEFAULT_NOTE = "the model pack's calibrated default"
+
+
+class SettingsError(ConfigError):
+    """``settings.json`` holds something it cannot: one line per problem."""
 
 
 @dataclass
 class Settings:
-    """User settings; unknown keys in the file are ignored, missing ones take defaults."""
+    """User settings; unknown keys in the file are ignored, missing ones take defaults.
 
-    threshold: float | None = None  # None: the model pack's calibrated default
-    provider: str = "auto"  # auto | cpu | cuda
-    model_pack: str = "lite"
-    min_face: int = 40  # pixels, in the full-resolution frame
-    detect_scale: float = 0.5  # live detection runs on the frame scaled by this factor
-    recheck_frames: int = 15  # a tracked face is re-embedded every this many processed frames
-    detect_every: int = 2  # live detection runs on every n-th frame; tracks bridge the rest
+    Each field's type and declared range are its validation (see :mod:`config_schema`).
+    """
+
+    threshold: float | None = setting(None, min=THRESHOLD_MIN, max=THRESHOLD_MAX,
+                                      null=DEFAULT_NOTE)  # None: the pack's default
+    provider: str = setting("auto", choices=PROVIDERS)  # auto | cpu | cuda
+    model_pack: str = setting("lite", pattern=NAME_PATTERN, choices=known_packs,  # a name
+                              pattern_says="is a path or not a pack name (letters, digits, "
+                                           "- and _ only)")
+    min_face: int = setting(40, min=8, max=4000)  # pixels, in the full-resolution frame
+    detect_scale: float = setting(0.5, min=0.1, max=1.0)  # live detection's frame scale
+    recheck_frames: int = setting(15, min=1, max=10000)  # re-embed a track every n frames
+    detect_every: int = setting(2, min=1, max=1000)  # live detection on every n-th frame
     keep_thumbnails: bool = True
     attendance_mode: bool = False  # log recognised people in the data folder's attendance.db
-    attendance_window_s: float = 300.0  # a person is logged at most once per this many seconds
+    attendance_window_s: float = setting(300.0, min=0.0, max=7 * 86400.0)  # once per window
     attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
     gallery_encrypted: bool = False  # set by `gallery encrypt`: a clear gallery is then refused
 
+    def __post_init__(self) -> None:
+        problems = config_schema.problems_of(self)
+        if problems:
+            raise SettingsError(problems)
+
     def match_threshold(self, default: float) -> float:
         """The similarity a match needs: the user's setting, else the pack's `default`."""
-        return float(self.threshold if self.threshold is not None else default)
+        return resolve_threshold(default, settings=self)
 
     @classmethod
     def load(cls, home: Path) -> Settings:
-        """Read settings from `home`; defaults when the file is missing or unreadable."""
-        path = Path(home) / FILE_NAME
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls()
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        """Read settings from `home`: defaults when there is no file; SettingsError (every
+        problem, one line each) when the file is damaged or holds a value it cannot."""
+        return config_schema.load(cls, Path(home) / FILE_NAME, SettingsError)
 
     def save(self, home: Path) -> None:
-        """Write settings atomically (a crash leaves the old file or the new one)."""
-        path = Path(home) / FILE_NAME
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        """Write settings atomically: a crash, a full disk or a read-only folder leave the old
+        file (WriteError says which)."""
+        write_atomic(Path(home) / FILE_NAME, json.dumps(asdict(self), indent=2))

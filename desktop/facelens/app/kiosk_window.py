@@ -517,12 +517,15 @@ def start_kiosk(home, source: str = "0", policy: str | None = None,
 def run_kiosk(args: argparse.Namespace) -> int:
     """``facelens kiosk``: open the station from the data folder and run full screen."""
     from ..paths import data_home
+    from .config_repair import load_kiosk_files, load_or_repair
 
     home = data_home(args.home)
-    admin_pin(home)  # before any window: without a PIN nobody could leave the kiosk
     from .qt_start import start_qt
 
     app = start_qt(sys.argv[:1])  # if Qt cannot start: says which packages to install
+    if load_or_repair(lambda: load_kiosk_files(home)) is None:  # damaged: show, offer a reset
+        return 2
+    admin_pin(home)  # before any window: without a PIN nobody could leave the kiosk
     session = start_kiosk(home, args.camera or getattr(args, "source", None) or "0",
                           args.policy)
     app.aboutToQuit.connect(session.worker.stop)

@@ -22,11 +22,13 @@ from PySide6.QtWidgets import (
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
+from ..gallery.db import GalleryLocked
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
+from ..sqlite_access import waiting_at_most
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .folders import FolderMemory
@@ -44,6 +46,10 @@ if TYPE_CHECKING:  # the gallery (FAISS) loads with the models, after the first 
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mkv *.mov *.webm *.m4v *.mpg);;All files (*)"
 EVENT_MESSAGES = {"ended", "failed", "reconnecting", "stopped", "error"}
+
+
+GALLERY_LOCK_WAIT_S = 0.5  # the window waits this long for a locked gallery, then retries
+GALLERY_RETRY_MS = 2000
 
 
 def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
@@ -297,8 +303,17 @@ class MainWindow(QMainWindow):
         for _ in range(3):
             asked_before = len(answers)
             try:
-                return open_for_home(self.home, engine.model_id, engine.dim, prompt=False,
-                                     ask=ask)
+                with waiting_at_most(GALLERY_LOCK_WAIT_S, notice=lambda text: None):
+                    return open_for_home(self.home, engine.model_id, engine.dim,
+                                         prompt=False, ask=ask)  # (never freezes the window)
+            except GalleryLocked:  # another process holds it: retry in the background
+                self.video.set_message("Waiting for another FaceLens process to release the "
+                                       f"gallery; trying again every {GALLERY_RETRY_MS // 1000}"
+                                       " s...")
+                from PySide6.QtCore import QTimer  # (kept off the shared import line)
+
+                QTimer.singleShot(GALLERY_RETRY_MS, lambda: self._retry_gallery(engine))
+                return None
             except GalleryError as exc:
                 last["error"] = f"{exc}\n\n"
                 if len(answers) == asked_before or answers[-1] is None:
@@ -307,6 +322,10 @@ class MainWindow(QMainWindow):
         self.video.set_message(message)
         self._notice(message)
         return None
+
+    def _retry_gallery(self, engine) -> None:
+        if self.engine is engine and self.gallery is None:
+            self.set_engine(engine)
 
     def _engine_failed(self, message: str) -> None:
         self.video.set_message(message)
@@ -481,7 +500,7 @@ class MainWindow(QMainWindow):
         self.actions["attendance"].setChecked(on)
         if on != self.settings.attendance_mode:
             self.settings.attendance_mode = on
-            self.settings.save(self.home)
+            self._save_settings(self.settings)
         if on and self.attendance is None:
             s = self.settings
             self.attendance = AttendanceLogger(lambda: AttendanceStore(
@@ -532,6 +551,10 @@ class MainWindow(QMainWindow):
         if self.engine is None:
             self._notice("The model pack is still loading.")
             return None
+        from .config_repair import load_kiosk_files, load_or_repair
+
+        if load_or_repair(lambda: load_kiosk_files(self.home), self) is None:
+            return None  # a damaged kiosk file the user chose not to reset
         try:
             admin_pin(self.home)  # asked first: the live view keeps running if it is missing
         except PinError as exc:
@@ -590,11 +613,18 @@ class MainWindow(QMainWindow):
         self.settings_dialog.open()
         return self.settings_dialog
 
+    def _save_settings(self, settings: Settings) -> None:
+        """Save; a full disk or read-only folder: the change applies now, and says so."""
+        try:
+            settings.save(self.home)
+        except FaceLensError as exc:
+            self._notice(f"Applied for this session but not saved: {exc}")
+
     def apply_settings(self, new: Settings, data_folder: str | None = None) -> None:
         """Save `new`; live knobs apply at once, a new provider or pack reloads the engine."""
         old, self.settings = self.settings, new
         new.attendance_mode = old.attendance_mode  # set by its menu action, not the dialog
-        new.save(self.home)
+        self._save_settings(new)
         if data_folder and data_folder != str(self.home):
             self.qsettings.setValue("data/home", data_folder)
             self._notice(f"The data folder {data_folder} is used from the next start.")

@@ -85,7 +85,7 @@ class SettingsDialog(QDialog):
         self.default, self.far, self.far_table = default_threshold, far, far_table
         value = settings.match_threshold(default_threshold)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, 100)
+        self.slider.setRange(5, 100)  # thresholds.THRESHOLD_MIN-MAX
         self.slider.setValue(round(value * 100))
         self.slider_value = QLabel()
         self.meaning = QLabel()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..durable_db import open_log_db
 from ..errors import FaceLensError
+from ..sqlite_access import fault_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -84,7 +85,7 @@ class AttendanceStore:
         try:
             self.conn = open_log_db(self.path, SCHEMA, busy_timeout_ms)
         except sqlite3.Error as exc:
-            raise AttendanceFault(f"attendance database {self.path}: {exc}") from exc
+            raise AttendanceFault(f"attendance database: {fault_text(exc, self.path)}") from exc
 
     def close(self) -> None:
         self.conn.close()
@@ -131,7 +132,8 @@ class AttendanceStore:
                 "INSERT INTO unknown_counts(day, count) VALUES (?, 1) "
                 "ON CONFLICT(day) DO UPDATE SET count = count + 1", (day,))
         except sqlite3.Error as exc:
-            raise AttendanceFault(f"attendance not recorded: {exc}") from exc
+            raise AttendanceFault(f"attendance not recorded: {fault_text(exc, self.path)}") \
+                from exc
         return self._insert(None, None, similarity, source) if self.store_unknown else None
 
     def _insert(self, person: str | None, person_id: int | None, similarity: float | None,
@@ -143,7 +145,8 @@ class AttendanceStore:
                 "INSERT INTO entries(ts, day, person, person_id, similarity, source) "
                 "VALUES (?, ?, ?, ?, ?, ?)", (ts, day, person, person_id, similarity, source))
         except sqlite3.Error as exc:  # autocommit: the row is durable once this returns
-            raise AttendanceFault(f"attendance not recorded: {exc}") from exc
+            raise AttendanceFault(f"attendance not recorded: {fault_text(exc, self.path)}") \
+                from exc
         return Entry(int(cur.lastrowid), ts, day, person, similarity)
 
     # -- reading ----------------------------------------------------------------------------

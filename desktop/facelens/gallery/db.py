@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..atomic_write import temp_beside, write_error
 from ..errors import GalleryError
+from ..sqlite_access import can_write, disk_is_full, open_read_only, wait_if_locked
 
 DEFAULT_FILENAME = "gallery.db"  # the gallery inside a FaceLens data folder
 SCHEMA_VERSION = 3  # PRAGMA user_version this version reads up to
@@ -61,6 +65,10 @@ PRAGMA user_version = 2
 """
 
 
+class GalleryLocked(GalleryError):
+    """Another process kept the gallery locked for longer than the wait allowed."""
+
+
 def damaged(path: Path, detail: str) -> GalleryError:
     return GalleryError(
         f"the gallery database {path} is damaged or is not a FaceLens gallery ({detail}). "
@@ -76,12 +84,13 @@ def translate(exc: sqlite3.Error, path: Path) -> GalleryError:
         return GalleryError(f"{path}: database is locked by another FaceLens process; nothing "
                             "was changed. Close the other FaceLens window or command, or wait "
                             "for it to finish, and try again.")
-    if "full" in low:
-        return GalleryError(f"{path}: database or disk is full; nothing was changed. "
-                            "Free some disk space and try again.")
+    if "full" in low or ("i/o error" in low and disk_is_full(path)):
+        return GalleryError(f"{path}: disk full: nothing was changed ({text}); free some disk "
+                            "space and try again")
     if "readonly" in low or "read-only" in low or "permission" in low:
-        return GalleryError(f"{path}: the gallery cannot be written (read-only file or folder: "
-                            f"{text}); nothing was changed. Check the file's permissions.")
+        return GalleryError(f"{path}: the gallery cannot be written: the data folder is "
+                            f"read-only ({text}): nothing was changed; use a writable data "
+                            "folder (--home) or check the file's permissions")
     if "malformed" in low or "not a database" in low or "corrupt" in low:
         return damaged(path, text)
     if "unable to open" in low:
@@ -103,22 +112,37 @@ def check_header(path: Path) -> None:
 
 
 def connect(path: Path, busy_timeout_s: float, read_only: bool = False) -> sqlite3.Connection:
-    """Open `path` (checking it first) in autocommit mode; writes go through `transaction`."""
+    """Open `path` (checking it first) in autocommit mode; writes go through `transaction`.
+
+    A new gallery is created whole (see `_create_atomically`): a second process opening it at
+    the same moment waits and then opens the finished file. A gallery in a read-only folder
+    or medium is opened for reading (writes then say "read-only"); a lock held by another
+    process is waited for with a notice (see :mod:`facelens.sqlite_access`).
+    """
     check_header(path)
-    existed = path.exists() and path.stat().st_size > 0
-    target = f"{path.resolve().as_uri()}?mode=ro" if read_only else str(path)
+    if not read_only and not _has_content(path):
+        if not can_write(path):
+            raise GalleryError(f"{path}: the data folder is read-only and holds no gallery: "
+                               "nothing can be enrolled here; use a writable data folder "
+                               "(--home)")
+        _create_atomically(path, busy_timeout_s)
+    existed = _has_content(path)
+    read_only = read_only or not can_write(path)
     try:
-        conn = sqlite3.connect(target, timeout=busy_timeout_s, isolation_level=None,
-                               check_same_thread=False, uri=read_only)
+        if read_only:
+            conn = open_read_only(path, busy_timeout_s)
+        else:
+            conn = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None,
+                                   check_same_thread=False)
     except sqlite3.Error as exc:
         raise translate(exc, path) from exc
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
-        if existed:
-            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
-            if verdict != "ok":
-                raise damaged(path, f"quick_check: {verdict}")
+        first = "PRAGMA quick_check" if existed else "SELECT count(*) FROM sqlite_master"
+        verdict = wait_if_locked(conn, path, lambda: conn.execute(first).fetchone()[0],
+                                 busy_timeout_s, GalleryLocked)
+        if existed and verdict != "ok":
+            raise damaged(path, f"quick_check: {verdict}")
         empty = _check_schema(conn, path)  # before any write: a foreign file stays as it was
         if empty and read_only:
             raise damaged(path, "an empty database, not a gallery")
@@ -133,6 +157,47 @@ def connect(path: Path, busy_timeout_s: float, read_only: bool = False) -> sqlit
         conn.close()
         raise
     return conn
+
+
+def _has_content(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _create_atomically(path: Path, busy_timeout_s: float) -> None:
+    """Create a complete, empty gallery at `path` unless one appeared meanwhile.
+
+    The schema is written to a temporary file that is then renamed into place, under a lock
+    on the folder: two processes creating the gallery at the same moment never see a
+    half-initialised file, and the second one waits for the first.
+    """
+    folder = os.open(path.parent, os.O_RDONLY)
+    tmp = None
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        if _has_content(path):
+            return  # another process created it while we waited
+        fd, name = temp_beside(path, ".new")
+        os.close(fd)
+        tmp = Path(name)
+        conn = sqlite3.connect(tmp, timeout=busy_timeout_s, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            _create_schema(conn)
+        finally:
+            conn.close()
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise GalleryError(write_error(path, exc).args[0]) from exc
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        os.close(folder)  # releases the lock
 
 
 def _check_schema(conn: sqlite3.Connection, path: Path) -> bool:

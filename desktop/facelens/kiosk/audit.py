@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..durable_db import open_log_db
 from ..errors import FaceLensError
+from ..sqlite_access import fault_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -71,7 +72,7 @@ class AuditLog:
         try:
             self.conn = open_log_db(self.path, SCHEMA, busy_timeout_ms)
         except sqlite3.Error as exc:
-            raise AuditFault(f"audit log {self.path}: {exc}") from exc
+            raise AuditFault(f"audit log: {fault_text(exc, self.path)}") from exc
 
     def append(self, row: AuditRow) -> int:
         """Commit one row; return its sequence number."""
@@ -86,7 +87,7 @@ class AuditLog:
                 f"INSERT INTO decisions({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                 values)
         except sqlite3.Error as exc:
-            raise AuditFault(f"audit row not written: {exc}") from exc
+            raise AuditFault(f"audit row not written: {fault_text(exc, self.path)}") from exc
         row.seq = int(cur.lastrowid)
         return row.seq
 
@@ -95,7 +96,8 @@ class AuditLog:
         try:
             self.conn.execute("UPDATE decisions SET action = ? WHERE seq = ?", (text, seq))
         except sqlite3.Error as exc:
-            raise AuditFault(f"door action result not recorded: {exc}") from exc
+            raise AuditFault(f"door action result not recorded: {fault_text(exc, self.path)}") \
+                from exc
 
     def recent(self, limit: int = 50) -> list[AuditRow]:
         names = [f.name for f in fields(AuditRow)]

@@ -17,6 +17,7 @@ from ..cli import emit
 from ..crypto import Sealer, new_salt
 from ..errors import FaceLensError
 from ..paths import data_home
+from ..thresholds import DEFAULT_WORD, THRESHOLD_MAX, THRESHOLD_MIN, threshold_arg
 from .config import KioskConfig
 from .factory import AUDIT_DB, attendance_store
 from .pin import AdminPin, PinError
@@ -109,6 +110,8 @@ def cmd_config(args: argparse.Namespace) -> int:
         target = getattr(args, f"action_{kind}")
         if target is not None:
             changes.update(action_kind=kind, action_target="" if kind == "none" else target)
+    if changes.get("threshold") == DEFAULT_WORD:
+        changes["threshold"] = None  # back to the app's setting / the pack's default
     if changes:
         _require_pin(args, home)
         cfg = KioskConfig.update(home, changes)
@@ -242,7 +245,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = admin("config", "show or change kiosk settings (changes need the PIN)", cmd_config)
     p.add_argument("--policy", choices=["identify", "verify"])
     p.add_argument("--frames", type=int, help="consecutive frames before a decision")
-    p.add_argument("--threshold", type=float, help="recognition threshold (cosine)")
+    p.add_argument("--threshold", type=threshold_arg,
+                   metavar=f"{THRESHOLD_MIN}-{THRESHOLD_MAX}|{DEFAULT_WORD}",
+                   help="recognition threshold (cosine); 'default': the app's setting or the "
+                        "model pack's default")
     p.add_argument("--antispoof-threshold", type=float)
     p.add_argument("--min-sharpness", type=int, help="Laplacian count pre-check (authors: 1000)")
     p.add_argument("--temporal-threshold", type=float)

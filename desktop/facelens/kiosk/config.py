@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import FaceLensError
+from .. import config_schema
+from ..atomic_write import write_atomic
+from ..config_schema import ConfigError, setting
+from ..thresholds import THRESHOLD_MAX, THRESHOLD_MIN
 from .actions import KINDS, ActionConfig
 
 FILE_NAME = "kiosk.json"
@@ -20,46 +22,57 @@ POLICIES = ("identify", "verify")
 TEMPORAL_THRESHOLD = 0.025
 
 
-class KioskConfigError(FaceLensError):
-    """A kiosk setting has a value it cannot take."""
+class KioskConfigError(ConfigError):
+    """A kiosk setting has a value it cannot take (one line per problem)."""
+
+
+HEX = r"([0-9a-fA-F]{2})*"
 
 
 @dataclass
 class KioskConfig:
-    policy: str = "identify"  # identify: anyone enrolled; verify: the claimed person only
-    threshold: float | None = None  # recognition; None: the model pack's calibrated default
-    frames: int = 5  # consecutive frames that must agree before a decision
-    min_face_px: int = 80  # smaller faces get "Move closer"
-    antispoof_threshold: float = 0.2  # FaceAntiSpoofing authors' value; lower score = live
-    min_sharpness: int = 1000  # authors' Laplacian count on the 256x256 crop
-    temporal_frames: int = 8  # depth of the 3D-convolution volume
-    temporal_threshold: float = TEMPORAL_THRESHOLD
-    hold_s: float = 3.0  # how long a decision stays on screen
-    claim_timeout_s: float = 20.0  # a typed or badge claim expires after this
-    action_kind: str = "none"  # none | command | http | serial
+    """The door's settings. Each field's type and declared range are its validation (see
+    :mod:`facelens.config_schema`); `validate` adds the rules between fields."""
+
+    # identify: anyone enrolled; verify: the claimed person only
+    policy: str = setting("identify", choices=POLICIES)
+    # recognition; None: the app's setting, else the model pack's calibrated default
+    threshold: float | None = setting(None, min=THRESHOLD_MIN, max=THRESHOLD_MAX,
+                                      null="the app's threshold or the pack's default")
+    frames: int = setting(5, min=1, max=1000)  # consecutive frames that must agree
+    min_face_px: int = setting(80, min=8, max=4000)  # smaller faces get "Move closer"
+    # FaceAntiSpoofing authors' value; lower score = live
+    antispoof_threshold: float = setting(0.2, min=0.0, max=10.0)
+    min_sharpness: int = setting(1000, min=0, max=10_000_000)  # authors' Laplacian count
+    temporal_frames: int = setting(8, min=3, max=64)  # depth of the 3D-convolution volume
+    temporal_threshold: float = setting(TEMPORAL_THRESHOLD, min=0.0, max=10.0)
+    hold_s: float = setting(3.0, min=0.0, max=3600.0)  # how long a decision stays on screen
+    claim_timeout_s: float = setting(20.0, min=0.0, max=3600.0)  # a claim expires after this
+    action_kind: str = setting("none", choices=KINDS)  # none | command | http | serial
     action_target: str = ""
-    action_cooldown_s: float = 10.0
-    action_timeout_s: float = 3.0
+    action_cooldown_s: float = setting(10.0, min=0.0, max=86400.0)
+    action_timeout_s: float = setting(3.0, min=0.1, max=600.0)
     thumbnails: bool = False  # audit thumbnails: off by default, for privacy
     attendance: bool = True  # log granted people in the attendance database
-    attendance_window_s: float = 300.0
+    attendance_window_s: float = setting(300.0, min=0.0, max=7 * 86400.0)
     store_unknown: bool = False  # store unknown faces' entries (else only counted)
-    encryption_salt: str = ""  # hex; set when a passphrase protects thumbnails
-    encryption_check: str = ""  # hex of a sealed token, to detect a wrong passphrase
-    badges: dict[str, str] = field(default_factory=dict)  # badge id -> enrolled name
+    # hex; set when thumbnails are sealed / of a sealed token, to detect a wrong passphrase
+    encryption_salt: str = setting("", pattern=HEX, pattern_says="is not hex")
+    encryption_check: str = setting("", pattern=HEX, pattern_says="is not hex")
+    badges: dict[str, str] = setting(default_factory=dict)  # badge id -> enrolled name
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
-        if self.policy not in POLICIES:
-            raise KioskConfigError(f"policy must be one of {POLICIES}, not {self.policy!r}")
-        if self.action_kind not in KINDS:
-            raise KioskConfigError(f"door action must be one of {KINDS}, not {self.action_kind!r}")
-        if self.action_kind != "none" and not self.action_target:
-            raise KioskConfigError(f"door action {self.action_kind!r} needs a target")
-        if self.frames < 1 or self.temporal_frames < 3:
-            raise KioskConfigError("frames must be >= 1 and temporal_frames >= 3")
+        """KioskConfigError listing every field out of its declared range, and the rules
+        between fields (a door action needs a target)."""
+        problems = config_schema.problems_of(self)
+        if not problems and self.action_kind != "none" and not self.action_target:
+            problems.append(f"action_target: door action {self.action_kind!r} needs a "
+                            "target; give the URL, command or device")
+        if problems:
+            raise KioskConfigError(problems)
 
     @property
     def action(self) -> ActionConfig:
@@ -73,15 +86,9 @@ class KioskConfig:
 
     @classmethod
     def load(cls, home: str | Path) -> KioskConfig:
-        path = Path(home) / FILE_NAME
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError) as exc:
-            raise KioskConfigError(f"{path} is unreadable: {exc}") from exc
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        """``kiosk.json`` of `home`; defaults without one; KioskConfigError (every problem,
+        one line each) for a damaged file or values it cannot hold."""
+        return config_schema.load(cls, Path(home) / FILE_NAME, KioskConfigError)
 
     @classmethod
     def update(cls, home: str | Path, changes: dict) -> KioskConfig:
@@ -89,12 +96,14 @@ class KioskConfig:
         cfg = cls.load(home)
         for k, v in changes.items():
             setattr(cfg, k, v)
-        cfg.save(home)
+        try:
+            cfg.save(home)
+        except KioskConfigError as exc:
+            raise KioskConfigError(exc.problems, Path(home) / FILE_NAME) from None
         return cfg
 
     def save(self, home: str | Path) -> None:
+        """Write ``kiosk.json`` atomically (a full disk or read-only folder: WriteError, the
+        old file kept)."""
         self.validate()
-        path = Path(home) / FILE_NAME
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(Path(home) / FILE_NAME, json.dumps(asdict(self), indent=2))

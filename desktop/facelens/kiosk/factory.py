@@ -48,8 +48,6 @@ def open_station(home: Path, engine=None, passphrase: str | None = None,
     config = config or KioskConfig.load(home)
     settings = Settings.load(home)
     engine = engine or FaceEngine.load(settings.model_pack, settings.provider)
-    if config.threshold is None and settings.threshold is not None:
-        config.threshold = settings.threshold
     gallery = open_for_home(home, engine.model_id, engine.dim, passphrase=passphrase,
                             prompt=False)
     if config.encryption_salt and not gallery.encrypted:
@@ -61,4 +59,4 @@ def open_station(home: Path, engine=None, passphrase: str | None = None,
             f"passphrase ({PASSPHRASE_ENV}), or restore the encrypted gallery from a backup.")
     audit = AuditLog(Path(home) / AUDIT_DB, sealer=sealer_for(config, passphrase))
     attendance = attendance_store(home, config) if config.attendance else None
-    return KioskStation(engine, gallery, config, audit, attendance)
+    return KioskStation(engine, gallery, config, audit, attendance, settings=settings)

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic_write import write_atomic
+from ..config_schema import ConfigError, from_dict, read_json, setting
 from ..errors import FaceLensError
 
 FILE_NAME = "admin_pin.json"
@@ -29,6 +31,7 @@ MIN_LENGTH, MAX_LENGTH = 4, 12
 PIN_RULE = f"{MIN_LENGTH} to {MAX_LENGTH} ASCII digits (0-9), as a keypad types them"
 BUSY_WAIT_S = 1.0  # what a try refused while another is being checked is told to wait
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SCRYPT_MAXMEM = 32 * 2**20  # hashlib.scrypt's own default limit
 FREE_TRIES = 2  # wrong tries before any delay
 MAX_DELAY_S = 300.0
 
@@ -55,6 +58,48 @@ except ImportError:  # Windows
 
 class PinError(FaceLensError):
     """The PIN cannot be set (too short, not digits) or no PIN is set."""
+
+
+class PinFileError(PinError, ConfigError):
+    """``admin_pin.json`` is damaged or holds values it cannot (one line per problem)."""
+
+
+def _power_of_two(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+@dataclass(frozen=True)
+class PinFile:
+    """What ``admin_pin.json`` holds; the types and ranges are its validation (see
+    :mod:`facelens.config_schema`). scrypt's cost is capped (n <= 2**16, r <= 16, p <= 4,
+    memory <= 32 MiB), so a crafted file cannot make a check exhaust memory or run for
+    minutes."""
+
+    salt: str = setting(pattern=r"([0-9a-fA-F]{2}){8,64}", pattern_says="is not 8 to 64 bytes "
+                                                                       "of hex")
+    hash: str = setting(pattern=r"[0-9a-fA-F]{64}", pattern_says="is not 32 bytes of hex")
+    n: int = setting(min=2, max=2**16, rule=(_power_of_two, "a power of two"))
+    r: int = setting(min=1, max=16)
+    p: int = setting(min=1, max=4)
+    failures: int = setting(min=0, max=10**9)
+    next_try: float = setting(min=0.0, max=1e11)  # seconds since 1970
+
+    def __post_init__(self) -> None:
+        memory = 128 * self.n * self.r
+        if memory > SCRYPT_MAXMEM:
+            raise PinFileError(f"n, r: scrypt would need {memory >> 20} MiB, more than "
+                               f"{SCRYPT_MAXMEM >> 20} MiB; {_fix_hint()}")
+
+
+def _fix_hint() -> str:
+    return f"move {FILE_NAME} away and set a new PIN with `facelens kiosk set-pin`"
+
+
+def validate_pin_state(state: object, path: Path) -> dict:
+    """`state` (parsed ``admin_pin.json``) if :class:`PinFile` allows every field, else
+    PinFileError listing each problem."""
+    from_dict(PinFile, state, path, PinFileError, todo=_fix_hint())
+    return state
 
 
 @dataclass(frozen=True)
@@ -102,19 +147,20 @@ class AdminPin:
     def is_set(self) -> bool:
         return self.path.exists()
 
+    def check_file(self) -> None:
+        """PinFileError (one line per problem) when the PIN file exists but is damaged."""
+        if self.is_set():
+            self._read()
+
     def _read(self) -> dict:
         try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
+            raw = read_json(self.path, PinFileError)
         except FileNotFoundError:
             raise PinError("no admin PIN is set: run `facelens kiosk set-pin`") from None
-        except (OSError, ValueError) as exc:
-            raise PinError(f"admin PIN file {self.path} is unreadable: {exc}") from exc
+        return validate_pin_state(raw, self.path)
 
     def _write(self, state: dict) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(state), mode=0o600)
 
     @contextmanager
     def _exclusive(self) -> Iterator[bool]:

@@ -23,6 +23,7 @@ from ..attendance import AttendanceFault, AttendanceStore
 from ..engine.faces import iou_matrix, largest_face
 from ..errors import FaceLensError, GalleryError
 from ..images import encode_jpeg
+from ..thresholds import resolve_threshold
 from .actions import ActionResult, DoorAction
 from .antispoof import AntiSpoof, SpoofReading, sharpness_only
 from .audit import AuditFault, AuditLog, AuditRow
@@ -58,8 +59,9 @@ class KioskStation:
 
     def __init__(self, engine: FaceEngine, gallery, config: KioskConfig, audit: AuditLog,
                  attendance: AttendanceStore | None = None, door: DoorAction | None = None,
-                 antispoof: AntiSpoof | None = None, clock=time.monotonic):
+                 antispoof: AntiSpoof | None = None, clock=time.monotonic, settings=None):
         self.engine = engine
+        self.settings = settings  # the app's Settings: its threshold applies when kiosk's is None
         self.gallery = gallery
         self.config = config
         self.audit = audit
@@ -70,8 +72,7 @@ class KioskStation:
         self.antispoof = antispoof or (AntiSpoof(engine.antispoof(), config.antispoof_threshold,
                                                  config.min_sharpness)
                                        if engine.has_antispoof else None)
-        self.threshold = (config.threshold if config.threshold is not None
-                          else engine.default_threshold)
+        self.threshold = resolve_threshold(engine.default_threshold, settings, config)
         self.policy = DecisionPolicy(config.policy, config.frames, config.min_face_px,
                                      config.antispoof_threshold, config.temporal_threshold,
                                      config.hold_s,
@@ -163,8 +164,7 @@ class KioskStation:
                     setattr(self.config, k, v)
                 raise
             c = self.config
-            self.threshold = c.threshold if c.threshold is not None else \
-                self.engine.default_threshold
+            self.threshold = resolve_threshold(self.engine.default_threshold, self.settings, c)
             self.policy.policy, self.policy.frames = c.policy, c.frames
             self.door.config = c.action
             self.claimed = None

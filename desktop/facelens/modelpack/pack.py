@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import ModelPackError
 from ..paths import models_home
+from .names import check_pack_name
 from .sources import describe, extract, fetch, sha256_file
 from .url_pack import AcceptLicence, build_url_pack
 
@@ -43,6 +44,7 @@ def _quiet(msg: str, fraction: float) -> None:
 
 def source_manifest(name: str) -> dict:
     """The pinned recipe of pack `name` (``models/<name>.json`` in the repository)."""
+    check_pack_name(name)
     path = MANIFESTS / f"{name}.json"
     if not path.exists():
         known = ", ".join(available_packs()) or "none"
@@ -94,6 +96,7 @@ def build_pack(name: str = "lite", force: bool = False, progress: Progress = _qu
     """Build pack `name` from its pinned source; returns the verified pack.
 
     A pack downloaded from a URL is fetched only once `accept_licence` accepts its licence."""
+    check_pack_name(name)
     home = home or models_home()
     with _build_lock(home, name):
         if (home / name / MANIFEST).exists() and not force:

@@ -1,0 +1,28 @@
+"""Model pack names: a pack is named, never given as a path (settings, CLI, the app)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ModelPackError
+
+MANIFESTS = Path(__file__).with_name("manifests")
+NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"  # letters, digits, - and _: nothing that walks a path
+
+
+def known_packs() -> list[str]:
+    """Names of the packs FaceLens knows how to build (their recipes ship with it)."""
+    return sorted(p.stem for p in MANIFESTS.glob("*.json"))
+
+
+def check_pack_name(name: object) -> str:
+    """`name` if it names a known pack; ModelPackError (saying which are known) otherwise."""
+    known = known_packs()
+    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+        raise ModelPackError(f"model pack {name!r}: not a pack name (letters, digits, - and _ "
+                             f"only, never a path); use one of: {', '.join(known)}")
+    if name not in known:
+        raise ModelPackError(f"model pack {name!r}: unknown pack; use one of: "
+                             f"{', '.join(known)}")
+    return name
