@@ -88,10 +88,9 @@ def declared_size(data: bytes, name: str = "image") -> tuple[int, int, bool]:
     except Image.DecompressionBombError:
         raise ImageError(f"{name}: declares an image of more than {MAX_PIXELS // 10**6} MP; "
                          "scale it down and try again") from None
-    except Exception as exc:  # Pillow's parsers raise many kinds on damaged headers
-        raise ImageError(f"{name}: not a readable image (unknown format or damaged header: "
-                         f"{type(exc).__name__}); use a JPEG, PNG, WebP, BMP or TIFF "
-                         "file") from None
+    except Exception:  # Pillow's parsers raise many kinds on damaged headers
+        raise ImageError(f"{name}: not a readable image (unknown format or damaged header); "
+                         "use a JPEG, PNG, WebP, BMP or TIFF file") from None
     return int(width), int(height), bool(alpha)
 
 
