@@ -111,7 +111,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
         r["added"] = r["error"] is None
     error = None if added else (f"nothing enrolled for {name}: none of the {len(results)} "
                                 "photo(s) had a usable face (see each file's error)")
-    lines = [f"{name}: {added} photo(s) enrolled" if added else f"{name}: {error}"] + [
+    lines = [f"{name}: {added} photo(s) enrolled" if added else str(error)] + [
         f"  rejected {r['image']}: {r['reason']}" for r in rejected]
     emit(args, {"name": name, "added": added, "rejected": rejected, "images": results,
                 "error": error}, "\n".join(lines))
@@ -199,8 +199,9 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
+    from .evaluation import evaluate, labelled_photos
 
+    labelled_photos(Path(args.folder))  # a wrong folder is reported before models load
     engine = _load_engine(Settings.load(data_home(getattr(args, "home", None))))
     report = evaluate(engine, Path(args.folder), args.threshold).as_dict()
     text = "\n".join(f"{k:24s} {v}" for k, v in report.items())
