@@ -262,6 +262,7 @@ class CallReport:
     tracebacks: int = 0
     errors: int = 0
     stderr_tail: str = ""
+    per_file: list[dict] = field(default_factory=list, repr=False)  # the JSON result of each
 
     @property
     def crashed(self) -> bool:
@@ -310,7 +311,8 @@ def fuzz_calls(paths: list[Path], home: Path, env: dict[str, str] | None = None,
         missing = [f for f in files if f not in seen]
         errors = sum(1 for o in per_file if o.get("error"))
         reports.append(CallReport(command[0], code, round(seconds, 1), round(peak), len(per_file),
-                                  missing, err.count("Traceback"), errors, err[-2000:]))
+                                  missing, err.count("Traceback"), errors, err[-2000:],
+                                  per_file))
     return reports
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from facelens.errors import ImageError
-from facelens.images import MAX_PIXELS, load_image, to_bgr8
+from facelens.images import LOAD_PIXELS, MAX_PIXELS, load_image, to_bgr8
 
 
 def _jpeg_declaring(path, width: int, height: int, photo: np.ndarray) -> None:
@@ -64,10 +64,15 @@ def test_png_bomb_is_refused_before_it_is_decoded(tmp_path):
         load_image(path)
 
 
-def test_photo_just_within_the_limit_is_read(tmp_path, amy):
-    big = cv2.resize(amy, (10000, 10000), interpolation=cv2.INTER_NEAREST)
-    cv2.imwrite(str(tmp_path / "big.jpg"), big)
-    assert load_image(tmp_path / "big.jpg").shape == (10000, 10000, 3)
+@pytest.mark.parametrize("ext", ["jpg", "png"])
+def test_photo_just_within_the_limit_is_read_scaled_down(tmp_path, engine, amy, ext):
+    padded = cv2.copyMakeBorder(amy, 75, 75, 75, 75, cv2.BORDER_REPLICATE)
+    big = cv2.resize(padded, (10000, 8000), interpolation=cv2.INTER_LINEAR)
+    cv2.imwrite(str(tmp_path / f"big.{ext}"), big)
+    img = load_image(tmp_path / f"big.{ext}")
+    h, w = img.shape[:2]
+    assert h * w <= LOAD_PIXELS and abs(w / h - 1.25) < 0.01
+    assert len(engine.detect_photo(img)) == 1
 
 
 @pytest.mark.parametrize("shape", [(1, 20000), (20000, 1), (1, 1), (3, 5000)])

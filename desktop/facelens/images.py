@@ -3,13 +3,15 @@
 An image is refused before it is decoded when its header declares more than ``MAX_PIXELS``
 (a few hundred bytes can declare a 30000x30000 picture, which would take gigabytes and a
 minute to allocate). The declared size is read with Pillow's lazy open, which parses only
-the header; the pixels are then decoded by OpenCV straight to 8-bit BGR.
+the header; the pixels are then decoded by OpenCV straight to 8-bit BGR, large JPEGs at a
+reduced scale. (OpenCV's decoder briefly needs twice the decoded size.)
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -20,6 +22,7 @@ from .errors import ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}  # files we read
 MAX_PIXELS = 100_000_000  # images declaring more pixels (100 MP) are refused, not decoded
+LOAD_PIXELS = 40_000_000  # larger images are downscaled to this on load (JPEGs as they decode)
 MAX_FILE_BYTES = 200 * 1024 * 1024
 _BAND_ROWS = 1024  # alpha is composited this many rows at a time (bounded scratch memory)
 
@@ -74,30 +77,41 @@ def _on_white(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-def declared_size(data: bytes, name: str = "image") -> tuple[int, int, bool]:
-    """(width, height, has transparency) as the file's header states them, nothing decoded.
+@dataclass(frozen=True)
+class Header:
+    """What an image file's header declares, read without decoding any pixel."""
 
-    Raises :class:`ImageError` when the header cannot be read (unknown format or damaged).
-    """
+    width: int
+    height: int
+    alpha: bool  # has an alpha channel or a transparent colour
+    format: str  # Pillow's name for it: "JPEG", "PNG", ...
+
+
+def read_header(data: bytes, name: str = "image") -> Header:
+    """The declared size, transparency and format of an image file's bytes (Pillow's lazy
+    open parses only the header). Raises :class:`ImageError` for an unknown or damaged one."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns about large sizes: we judge them
             with Image.open(io.BytesIO(data)) as im:
                 width, height = im.size
                 alpha = "A" in im.mode or "transparency" in im.info
+                fmt = im.format or ""
     except Image.DecompressionBombError:
         raise ImageError(f"{name}: declares an image of more than {MAX_PIXELS // 10**6} MP; "
                          "scale it down and try again") from None
     except Exception:  # Pillow's parsers raise many kinds on damaged headers
         raise ImageError(f"{name}: not a readable image (unknown format or damaged header); "
                          "use a JPEG, PNG, WebP, BMP or TIFF file") from None
-    return int(width), int(height), bool(alpha)
+    return Header(int(width), int(height), bool(alpha), fmt)
 
 
 def load_image(path: str | Path) -> np.ndarray:
     """Read an image file as uint8 BGR; raise :class:`ImageError` with a clear reason.
 
-    Files declaring more than ``MAX_PIXELS`` pixels are refused before any pixel is decoded.
+    Files declaring more than ``MAX_PIXELS`` pixels are refused before any pixel is decoded;
+    images above ``LOAD_PIXELS`` are scaled down to it (JPEGs by the decoder itself, and
+    transparency is then ignored), so memory stays well under 1.5 GB.
     """
     path = Path(path)
     if not path.exists():
@@ -114,18 +128,39 @@ def load_image(path: str | Path) -> np.ndarray:
         data = path.read_bytes()
     except OSError as exc:
         raise ImageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    width, height, alpha = declared_size(data, str(path))
-    check_pixels(width, height, str(path))
-    flags = (cv2.IMREAD_UNCHANGED if alpha else cv2.IMREAD_COLOR) | cv2.IMREAD_IGNORE_ORIENTATION
+    head = read_header(data, str(path))
+    check_pixels(head.width, head.height, str(path))
     try:
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        img = cv2.imdecode(np.frombuffer(data, np.uint8), _decode_flags(head))
     except cv2.error as exc:
         raise ImageError(f"{path}: not a readable image ({_first_line(exc)})") from None
     del data
     if img is None or img.size == 0:
         raise ImageError(f"{path}: not a readable image (corrupt, truncated or not an image)")
     check_pixels(img.shape[1], img.shape[0], str(path))  # the decoder's own view, to be sure
-    return to_bgr8(img)
+    img = to_bgr8(img)
+    h, w = img.shape[:2]
+    if h * w > LOAD_PIXELS:
+        f = (LOAD_PIXELS / (h * w)) ** 0.5
+        img = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))),
+                         interpolation=cv2.INTER_AREA)
+    return img
+
+
+def _decode_flags(head: Header) -> int:
+    """OpenCV flags: 8-bit BGR (decoded at 1/2, 1/4 or 1/8 for large JPEGs), or every channel
+    and depth as stored when there is transparency to composite (images up to LOAD_PIXELS)."""
+    pixels = head.width * head.height
+    if head.alpha and pixels <= LOAD_PIXELS:
+        return cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+    flags = cv2.IMREAD_COLOR
+    if head.format == "JPEG" and pixels > LOAD_PIXELS:
+        for factor, reduced in ((2, cv2.IMREAD_REDUCED_COLOR_2), (4, cv2.IMREAD_REDUCED_COLOR_4),
+                                (8, cv2.IMREAD_REDUCED_COLOR_8)):
+            flags = reduced
+            if pixels / factor**2 <= LOAD_PIXELS:
+                break
+    return flags | cv2.IMREAD_IGNORE_ORIENTATION
 
 
 def check_pixels(width: int, height: int, name: str = "image") -> None:
