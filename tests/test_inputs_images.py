@@ -54,6 +54,8 @@ def test_jpeg_declaring_a_huge_size_is_refused_with_its_size(tmp_path, amy, widt
     assert f"{MAX_PIXELS // 10**6} MP" in text
     if width * height < 178_956_970:  # below Pillow's own refusal the size is named
         assert f"{width}x{height}" in text
+    else:
+        assert f"{width * height / 1e6:.0f} MP" in text
 
 
 def test_png_bomb_is_refused_before_it_is_decoded(tmp_path):
@@ -157,3 +159,21 @@ def test_tight_crop_is_still_found_through_the_retry(recording, engine, faces_de
     assert len(faces) == 1 and len(recording.calls) == 2
     x1, y1, x2, y2 = faces[0].box
     assert -40 < x1 < x2 < 190 and -40 < y1 < y2 < 190  # back in the photo's coordinates
+
+
+def test_enrol_from_files_gives_every_hostile_file_a_reason(tmp_path, engine, amy):
+    # the GUI's photo preparation: before, the strip's cv2.error ended the whole batch
+    cv2.imwrite(str(tmp_path / "strip.png"), np.full((1, 20000, 3), 99, np.uint8))
+    _jpeg_declaring(tmp_path / "declares_huge.jpg", 30000, 30000, amy)
+    (tmp_path / "text.jpg").write_text("not an image")
+    good = cv2.copyMakeBorder(amy, 75, 75, 75, 75, cv2.BORDER_REPLICATE)
+    cv2.imwrite(str(tmp_path / "good.png"), good)
+    from facelens.live.photos import prepare_photos
+
+    names = ["strip.png", "declares_huge.jpg", "text.jpg", "good.png"]
+    results = prepare_photos(engine, [tmp_path / n for n in names])
+    reasons = {r.path.name: r.reason for r in results}
+    assert reasons["strip.png"] == "no face found"
+    assert "900 MP" in reasons["declares_huge.jpg"]
+    assert "not a readable image" in reasons["text.jpg"]
+    assert reasons["good.png"] is None

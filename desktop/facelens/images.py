@@ -10,6 +10,7 @@ reduced scale. (OpenCV's decoder briefly needs twice the decoded size.)
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,9 +98,12 @@ def read_header(data: bytes, name: str = "image") -> Header:
                 width, height = im.size
                 alpha = "A" in im.mode or "transparency" in im.info
                 fmt = im.format or ""
-    except Image.DecompressionBombError:
-        raise ImageError(f"{name}: declares an image of more than {MAX_PIXELS // 10**6} MP; "
-                         "scale it down and try again") from None
+    except Image.DecompressionBombError as exc:  # Pillow names only the pixel count
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "a huge size"
+        raise ImageError(f"{name}: declares {size}, more than FaceLens reads "
+                         f"({MAX_PIXELS // 10**6} MP); scale the image down and try "
+                         "again") from None
     except Exception:  # Pillow's parsers raise many kinds on damaged headers
         raise ImageError(f"{name}: not a readable image (unknown format or damaged header); "
                          "use a JPEG, PNG, WebP, BMP or TIFF file") from None
