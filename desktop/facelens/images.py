@@ -32,7 +32,7 @@ def to_bgr8(img: np.ndarray) -> np.ndarray:
     """Convert greyscale, 16-bit, float or alpha images to 3-channel uint8 BGR.
 
     Works in place or band by band where it can, so a large image needs little more memory
-    than its 8-bit result.
+    than its 8-bit result: a float or signed `img` is clipped in place.
     """
     img = _to_uint8(img)
     if img.ndim == 2:
