@@ -17,7 +17,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from .errors import ImageError
 
@@ -91,6 +90,8 @@ class Header:
 def read_header(data: bytes, name: str = "image") -> Header:
     """The declared size, transparency and format of an image file's bytes (Pillow's lazy
     open parses only the header). Raises :class:`ImageError` for an unknown or damaged one."""
+    from PIL import Image  # imported on first use: the CLI starts without it
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Pillow warns about large sizes: we judge them
