@@ -36,7 +36,9 @@ def people(faces_dev):
 def test_enrol_identify_verify_rename_remove(capsys, home, people):
     code, out, _ = run(capsys, "--home", home, "enrol", "--json", "Amy",
                        str(people / "bbt_amy" / "1.png"))
-    assert code == 0 and out == [{"name": "Amy", "added": 1, "rejected": []}]
+    assert code == 0 and out == [{"name": "Amy", "added": 1, "rejected": [], "error": None,
+                                  "images": [{"image": str(people / "bbt_amy" / "1.png"),
+                                              "added": True, "error": None}]}]
     run(capsys, "--home", home, "enrol", "--json", "Sheldon", str(people / "bbt_sheldon" / "1.png"))
 
     code, out, _ = run(capsys, "--home", home, "identify", "--json",

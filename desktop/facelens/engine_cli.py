@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .cli import emit
 from .errors import GalleryError, ImageError
+from .gallery.names import clean_name
 from .paths import data_home
 from .settings import Settings
 from .thresholds import resolve_threshold
@@ -44,6 +45,30 @@ class Context:
         from .images import load_image
 
         return self.engine.analyze_photo(load_image(image), min_face=20)
+
+    def faces_or_error(self, image: str) -> tuple[list[FaceResult], str | None]:
+        """The faces of one file, or ([], why not): one bad file never stops the others."""
+        import numpy as np
+
+        try:
+            faces = self.faces(image)
+        except ImageError as exc:
+            return [], str(exc)
+        except MemoryError:
+            return [], f"{image}: not enough memory to process this image; try a smaller one"
+        except Exception as exc:  # a decoder or model failure on odd input: report, go on
+            return [], (f"{image}: could not be processed ({type(exc).__name__}: "
+                        f"{_last_line(exc)}); the other files are not affected")
+        bad = [i for i, f in enumerate(faces) if not np.isfinite(f.embedding).all()
+               or float(np.linalg.norm(f.embedding)) < 1e-6]
+        if bad:
+            return [], f"{image}: the face model gave no usable vector for face {bad[0] + 1}"
+        return faces, None
+
+
+def _last_line(exc: Exception) -> str:
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no detail"
 
 
 def _progress(msg: str, fraction: float) -> None:
@@ -79,38 +104,45 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
     from .images import encode_jpeg
 
+    name = clean_name(args.name)  # a bad name fails before any photo is processed
     ctx = Context(args)
-    embs, thumbs, sources, rejected = [], [], [], []
     crops: list[np.ndarray] = []
+    embs, thumbs, sources, rejected = [], [], [], []
+    results = []  # one per file, in order: {"image", "added", "error"}
     for image in args.images:
-        try:
-            faces = ctx.faces(image)
-        except ImageError as exc:
-            rejected.append({"image": image, "reason": _why(exc, image)})
-            continue
-        if not faces:
-            rejected.append({"image": image, "reason": "no face found"})
-            continue
-        if len(faces) > 1 and not args.largest:
-            rejected.append({"image": image, "reason": f"{len(faces)} faces found: use a photo "
-                             "of one person, or --largest to take the largest face"})
-            continue
-        best = faces[0]
-        quality = ctx.engine.quality(None, best.face, best.crop)
-        if not quality.ok:
-            rejected.append({"image": image, "reason": f"face {quality.reason} "
-                             f"(size {quality.size:.0f}px, sharpness {quality.sharpness:.0f})"})
+        reason = None
+        faces, error = ctx.faces_or_error(image)
+        if error is not None:
+            reason = _why(error, image)
+        elif not faces:
+            reason = "no face found"
+        elif len(faces) > 1 and not args.largest:
+            reason = (f"{len(faces)} faces found: use a photo of one person, or --largest to "
+                      "take the largest face")
+        else:
+            best = faces[0]
+            quality = ctx.engine.quality(None, best.face, best.crop)
+            if not quality.ok:
+                reason = (f"face {quality.reason} (size {quality.size:.0f}px, sharpness "
+                          f"{quality.sharpness:.0f})")
+        results.append({"image": image, "added": False, "error": reason})
+        if reason is not None:
+            rejected.append({"image": image, "reason": reason})
             continue
         embs.append(best.embedding)
         thumbs.append((encode_jpeg(best.crop, 85) or b"") if ctx.settings.keep_thumbnails else None)
         sources.append(str(Path(image).resolve()))
         crops.append(best.crop)  # kept so that another model pack can re-embed this face
-    added = ctx.gallery.enrol(args.name, np.stack(embs), thumbs, sources,
+    added = ctx.gallery.enrol(name, np.stack(embs), thumbs, sources,
                               crops=crops) if embs else 0
-    name = args.name.strip()
-    lines = [f"{name}: {added} photo(s) enrolled"] + [
+    for r in results:
+        r["added"] = r["error"] is None
+    error = None if added else (f"nothing enrolled for {name}: none of the {len(results)} "
+                                "photo(s) had a usable face (see each file's error)")
+    lines = [f"{name}: {added} photo(s) enrolled" if added else str(error)] + [
         f"  rejected {r['image']}: {r['reason']}" for r in rejected]
-    emit(args, {"name": name, "added": added, "rejected": rejected}, "\n".join(lines))
+    emit(args, {"name": name, "added": added, "rejected": rejected, "images": results,
+                "error": error}, "\n".join(lines))
     return 0 if not rejected else 1
 
 
@@ -127,12 +159,11 @@ def cmd_identify(args: argparse.Namespace) -> int:
     _require_people(ctx)
     failed = False
     for image in args.images:
-        try:
-            faces = ctx.faces(image)
-        except ImageError as exc:
+        faces, error = ctx.faces_or_error(image)
+        if error is not None:
             failed = True
-            emit(args, {"image": image, "faces": [], "error": _why(exc, image)},
-                 f"{image}: {_why(exc, image)}")
+            emit(args, {"image": image, "faces": [], "error": _why(error, image)},
+                 f"{image}: {_why(error, image)}")
             continue
         matches = ctx.gallery.identify(np.stack([f.embedding for f in faces]),
                                        ctx.threshold) if faces else []
@@ -154,13 +185,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for image in args.images:
         obj = {"image": image, "name": name, "match": False, "similarity": None,
                "threshold": ctx.threshold, "error": None}
-        try:
-            faces = ctx.faces(image)
-            if not faces:
-                raise ImageError("no face found")
-        except ImageError as exc:
+        faces, error = ctx.faces_or_error(image)
+        if error is None and not faces:
+            error = "no face found"
+        if error is not None:
             failed = True
-            obj["error"] = _why(exc, image)
+            obj["error"] = _why(error, image)
             emit(args, obj, f"{image}: {obj['error']}")
             continue
         m = ctx.gallery.verify(name, faces[0].embedding, ctx.threshold)
@@ -191,15 +221,15 @@ def cmd_people(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    _open_gallery(args).remove(args.name)
-    emit(args, {"removed": args.name.strip()}, f"removed {args.name.strip()}")
+    name, templates = _open_gallery(args).remove_person(args.name)
+    emit(args, {"removed": name, "templates": templates},
+         f"removed {name} ({templates} template(s))")
     return 0
 
 
 def cmd_rename(args: argparse.Namespace) -> int:
-    _open_gallery(args).rename(args.old, args.new)
-    emit(args, {"renamed": args.old.strip(), "to": args.new.strip()},
-         f"renamed {args.old.strip()} to {args.new.strip()}")
+    old = _open_gallery(args).rename(args.old, args.new)
+    emit(args, {"renamed": old, "to": args.new.strip()}, f"renamed {old} to {args.new.strip()}")
     return 0
 
 
@@ -215,8 +245,9 @@ def _engine_for(args: argparse.Namespace) -> FaceEngine:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate
+    from .evaluation import evaluate, labelled_photos
 
+    labelled_photos(Path(args.folder))  # a wrong folder is reported before models load
     engine = _engine_for(args)
     if args.store:
         from .modelpack.calibration import store_calibration

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .engine.recognizer import FaceEngine
+from .errors import FaceLensError
 from .gallery import Gallery
 from .images import IMAGE_SUFFIXES, load_image
 from .thresholds import resolve_threshold
@@ -26,13 +27,27 @@ def _natural(p: Path) -> list:
 
 
 def labelled_photos(root: Path) -> dict[str, list[Path]]:
-    """identity -> photos (natural order) for every sub-folder of `root` holding images."""
+    """identity -> photos (natural order) for every sub-folder of `root` holding images.
+
+    Raises FaceLensError when `root` is missing, not a folder, or has no such sub-folders.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise FaceLensError(f"{root}: no such folder; give a folder with one sub-folder of "
+                            "photos per person (e.g. people/amy/1.jpg)")
+    if not root.is_dir():
+        raise FaceLensError(f"{root}: is a file, not a folder; give a folder with one "
+                            "sub-folder of photos per person (e.g. people/amy/1.jpg)")
     out = {}
-    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()):
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
         photos = sorted((p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
                         key=_natural)
         if photos:
             out[d.name] = photos
+    if not out:
+        kinds = ", ".join(sorted(IMAGE_SUFFIXES))
+        raise FaceLensError(f"{root}: no sub-folders with photos ({kinds}); calibrate needs "
+                            "one sub-folder per person, e.g. people/amy/1.jpg")
     return out
 
 
@@ -53,9 +68,9 @@ class Report:
     oneshot_enrolled: int
     oneshot_probes_known: int
     oneshot_probes_unknown: int
-    rank1: float  # known probes whose best match is the right person
-    car: float  # known probes named correctly at the threshold
-    far: float  # unknown probes given a name at the threshold
+    rank1: float | None  # known probes whose best match is the right person (None: no probes)
+    car: float | None  # known probes named correctly at the threshold
+    far: float | None  # unknown probes given a name at the threshold
     misidentified: int  # known probes given the wrong name at the threshold
 
     def as_dict(self) -> dict:
@@ -73,6 +88,11 @@ def embed_folder(engine: FaceEngine, root: Path) -> tuple[list[str], np.ndarray,
                 continue
             labels.append(name)
             embs.append(faces[0].embedding)
+    if len(set(labels)) < 2 or len(labels) == len(set(labels)):
+        raise FaceLensError(
+            f"{root}: calibrating needs faces of at least two people and two photos of one of "
+            f"them; found {len(labels)} face(s) of {len(set(labels))} person(s) "
+            f"({missed} photo(s) without a face)")
     return labels, np.stack(embs), missed
 
 
@@ -103,15 +123,14 @@ def evaluate_embeddings(engine: FaceEngine, labels: list[str], embs: np.ndarray,
         gallery.close()
     known = [(i, m) for i, m in zip(probes, matches, strict=True) if labels[i] in enrolled]
     unknown = [m for i, m in zip(probes, matches, strict=True) if labels[i] not in enrolled]
-    rank1 = np.mean([m.name == labels[i] for i, m in known])
-    car = np.mean([m.name == labels[i] and m.similarity >= t for i, m in known])
+    rank1 = _share([m.name == labels[i] for i, m in known])
+    car = _share([m.name == labels[i] and m.similarity >= t for i, m in known])
     wrong = sum(m.name != labels[i] and m.similarity >= t for i, m in known)
-    far = np.mean([m.similarity >= t for m in unknown])
+    far = _share([m.similarity >= t for m in unknown])
     return Report(t, len(names), len(labels) + missed, missed, int(same.sum()),
                   int((~same).sum()), float((impostor >= t).mean()),
                   float((genuine < t).mean()), float(impostor.max()), float(genuine.min()),
-                  len(enrolled), len(known), len(unknown), float(rank1), float(car), float(far),
-                  int(wrong))
+                  len(enrolled), len(known), len(unknown), rank1, car, far, int(wrong))
 
 
 CALIBRATION_MARGIN = 0.05  # the threshold sits this far above the highest impostor pair...
@@ -149,7 +168,12 @@ def calibrate_pack(engine: FaceEngine, root: Path, described_as: str) -> dict:
         "far": round(rep.pair_far, 5),
         "far_upper95": round(float(upper), 5),
         "frr": round(rep.pair_frr, 4),
-        "oneshot_car": round(rep.car, 4),
-        "oneshot_far": round(rep.far, 4),
+        "oneshot_car": None if rep.car is None else round(rep.car, 4),
+        "oneshot_far": None if rep.far is None else round(rep.far, 4),
         "command": f"facelens calibrate {described_as} --pack {engine.pack_name} --store",
     }
+
+
+def _share(hits: list[bool]) -> float | None:
+    """The share of True in `hits`; None when there is nothing to count (no such probes)."""
+    return float(np.mean(hits)) if hits else None

@@ -17,6 +17,8 @@ from .ports import AntiSpoof, Detector, Embedder
 from .quality import MIN_SIZE, QualityReport, assess
 
 PHOTO_MAX_SIDE = 1600  # still photos are detected at most this large (faces scale with them)
+TIGHT_CROP_FACE = 0.5  # a tight crop's face spans >= this share of its shorter side (faces-dev
+# people/: 0.73-1.04 over 99 crops, found with a border added)
 
 
 @dataclass
@@ -115,20 +117,25 @@ class FaceEngine:
         """Faces in a still photo: large photos are scaled down, tight crops padded.
 
         A face cropped edge to edge gives the detector no context, so when nothing is found
-        the photo is retried with a border of half its size (edge pixels repeated).
+        in a photo shaped like such a crop (at most twice as long as wide) it is retried with
+        a border of half its size (edge pixels repeated), looking only for a face that fills
+        the photo (at least TIGHT_CROP_FACE of its shorter side): cheap, even for a large
+        photo without a face.
         """
         h, w = bgr.shape[:2]
         scale = min(1.0, PHOTO_MAX_SIDE / max(h, w))
-        small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)),
-                                                    interpolation=cv2.INTER_AREA)
+        small = bgr if scale == 1.0 else cv2.resize(
+            bgr, (max(1, round(w * scale)), max(1, round(h * scale))),
+            interpolation=cv2.INTER_AREA)
         min_small = max(12, round(min_face * scale))
         faces = self.detect(small, min_small)
         offset = 0
-        if not faces:
-            offset = max(small.shape[:2]) // 2
+        sh, sw = small.shape[:2]
+        if not faces and max(sh, sw) <= 2 * min(sh, sw):
+            offset = max(sh, sw) // 2
             padded = cv2.copyMakeBorder(small, offset, offset, offset, offset,
                                         cv2.BORDER_REPLICATE)
-            faces = self.detect(padded, min_small)
+            faces = self.detect(padded, max(min_small, round(TIGHT_CROP_FACE * min(sh, sw))))
         for f in faces:
             f.box = ((f.box - offset) / scale).astype(np.float32)
             f.landmarks = ((f.landmarks - offset) / scale).astype(np.float32)

@@ -223,41 +223,55 @@ class Gallery:
             self._index.add(np.array(ids), vectors)
         return n
 
-    def rename(self, old: str, new: str) -> None:
-        """Give `old` the name `new` (which must not belong to someone else)."""
+    def rename(self, old: str, new: str) -> str:
+        """Give `old` the name `new` (which must not belong to someone else).
+
+        The person is looked up and renamed in one transaction, so a concurrent remove or
+        rename by another process makes this fail with a GalleryError instead of renaming
+        no one (or someone else). Returns the name `old` was stored under.
+        """
         new = clean_name(new)
         with self._lock:
-            pid, _ = self._person(old)
-
-            def write() -> None:
+            def write() -> tuple[int, str]:
                 with db.transaction(self._db) as c:
+                    pid, stored = self._person(old, c)
                     clash = _find_person(c.execute("SELECT id, name FROM people WHERE id != ?",
                                                    (pid,)), new)
                     if clash:
-                        raise GalleryError(f"cannot rename {old!r}: {clash[1]!r} already exists")
+                        raise GalleryError(f"cannot rename {stored!r}: {clash[1]!r} already "
+                                           "exists")
                     c.execute("UPDATE people SET name = ?, updated = ? WHERE id = ?",
                               (new, _now(), pid))
+                return pid, stored
 
-            self._guard(write)
+            pid, stored = self._guard(write)
             self._names[pid] = new
+            return stored
 
     def remove(self, name: str) -> int:
         """Delete `name` with all their templates (and index entries); returns templates gone."""
-        with self._lock:
-            pid, _ = self._person(name)
+        return self.remove_person(name)[1]
 
-            def write() -> list[int]:
+    def remove_person(self, name: str) -> tuple[str, int]:
+        """Delete `name` with all their templates; returns (the name as stored, templates gone).
+
+        The person is looked up and deleted in one transaction: a person another process
+        renamed or removed meanwhile is never deleted under their old name.
+        """
+        with self._lock:
+            def write() -> tuple[int, str, list[int]]:
                 with db.transaction(self._db) as c:
+                    pid, stored = self._person(name, c)
                     ids = [r[0] for r in c.execute(
                         "SELECT id FROM templates WHERE person_id = ?", (pid,))]
                     c.execute("DELETE FROM people WHERE id = ?", (pid,))  # cascades
-                return ids
+                return pid, stored, ids
 
-            ids = self._guard(write)
+            pid, stored, ids = self._guard(write)
             searched = [tid for tid in ids if self._owner.pop(tid, None) is not None]
             self._index.remove(np.array(searched, np.int64))
             self._names.pop(pid, None)
-            return len(ids)
+            return stored, len(ids)
 
     # -- switching model packs ---------------------------------------------------------------
 
@@ -591,10 +605,12 @@ class Gallery:
         if self._db.execute("PRAGMA data_version").fetchone()[0] != self._data_version:
             self._reload()
 
-    def _person(self, name: str) -> tuple[int, str]:
-        """(id, stored name) of `name`; GalleryError when no one is called that."""
+    def _person(self, name: str, conn: sqlite3.Connection | None = None) -> tuple[int, str]:
+        """(id, stored name) of `name` in any case or Unicode spelling (read through `conn`,
+        e.g. inside a write transaction); GalleryError when no one is called that."""
         cleaned = lookup_name(name)
-        row = self._guard(lambda: _find_person(self._db.execute("SELECT id, name FROM people"),
+        c = conn if conn is not None else self._db
+        row = self._guard(lambda: _find_person(c.execute("SELECT id, name FROM people"),
                                                cleaned, name.strip()))
         if row is None:
             raise GalleryError(f"no one called {cleaned!r} is enrolled in the gallery")

@@ -201,6 +201,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise FaceLensError(f"--from {args.date_from} is after --to {args.date_to}")
     store = attendance_store(data_home(args.home))
     n = export_csv(store, args.out, args.date_from, args.date_to, entries=args.entries)
+    if str(args.out) == "-":  # the CSV is on standard output: the summary goes to stderr
+        print(f"{n} rows written to standard output", file=sys.stderr)
+        return 0
     emit(args, {"out": str(args.out), "rows": n, "from": args.date_from, "to": args.date_to},
          f"{n} rows written to {args.out}")
     return 0
@@ -281,7 +284,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="date_from", type=_day, required=True, metavar="YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", type=_day, required=True, metavar="YYYY-MM-DD")
     p.add_argument("--entries", action="store_true", help="one row per entry instead")
-    p.add_argument("out", metavar="OUT.csv")
+    p.add_argument("out", metavar="OUT.csv", help="the CSV file to write, or - for standard "
+                   "output")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_export)
     p = asub.add_parser("report", help="print first/last seen per day and person")

@@ -36,9 +36,13 @@ def prepare_photo(engine: FaceEngine, path: str | Path, min_face: int = 40) -> P
     path = Path(path)
     try:
         image = load_image(path)
+        faces = engine.analyze_photo(image, min_face=20)
     except FaceLensError as exc:
         return PhotoResult(path, str(exc).removeprefix(f"{path}: "))
-    faces = engine.analyze_photo(image, min_face=20)
+    except MemoryError:
+        return PhotoResult(path, "not enough memory to process this image; try a smaller one")
+    except Exception as exc:  # a decoder or model failure on odd input: this photo only
+        return PhotoResult(path, f"could not be processed ({type(exc).__name__})")
     if not faces:
         return PhotoResult(path, "no face found")
     best = faces[0]

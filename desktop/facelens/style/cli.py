@@ -68,8 +68,45 @@ def _progress(done: int, total: int, t0: float) -> None:
     sys.stderr.flush()
 
 
+IMAGE_OUTPUTS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def check_output(src: Path, dst: Path) -> None:
+    """Refuse, before any work, an output whose type cannot be written for this input."""
+    import cv2
+
+    suffix = dst.suffix.lower()
+    if is_video(src):
+        if suffix != ".mp4":
+            raise StyleError(f"{dst}: video output must be an .mp4 file; name it e.g. out.mp4")
+    elif suffix not in IMAGE_OUTPUTS or not cv2.haveImageWriter(str(dst)):
+        raise StyleError(f"{dst}: unknown output type {suffix or '(no extension)'}; name the "
+                         f"output {', '.join(IMAGE_OUTPUTS[:3])} or another of "
+                         f"{', '.join(IMAGE_OUTPUTS[3:])}")
+    if dst.is_dir():
+        raise StyleError(f"{dst}: is a folder; give an output file name such as out.png")
+
+
+def _write_image(dst: Path, bgr) -> None:
+    """Write a styled image as its suffix says (folders created); StyleError on failure."""
+    import cv2
+
+    try:
+        ok, data = cv2.imencode(dst.suffix.lower(), bgr)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise StyleError(f"{dst}: could not encode the image as {dst.suffix}; use .png or .jpg")
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_bytes(data.tobytes())
+    except OSError as exc:
+        raise StyleError(f"{dst}: cannot write ({exc.strerror or exc})") from None
+
+
 def cmd_stylize(args: argparse.Namespace) -> int:
     """Style one image or video file."""
+    check_output(Path(args.input), Path(args.output))
     if not 0.0 <= args.strength <= 1.0 or not 0.0 <= args.mix <= 1.0:
         raise StyleError("--strength and --mix must be between 0 and 1")
     if not 0.0 <= args.smooth < 1.0:
@@ -85,8 +122,6 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     result = {"input": str(src), "output": str(dst), "style": style.name,
               "strength": args.strength}
     if is_video(src):
-        if dst.suffix.lower() != ".mp4":
-            raise StyleError(f"{dst}: video output must be an .mp4 file")
         show = None if args.json else (lambda d, t: _progress(d, t, t0))
         info = stylize_video(src, dst, renderer, show)
         if show:
@@ -98,10 +133,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         if dst.suffix.lower() == ".png":
             save_png(dst, out)
         else:
-            import cv2
-
-            if not cv2.imwrite(str(dst), out):
-                raise StyleError(f"{dst}: cannot write an image there (use .png or .jpg)")
+            _write_image(dst, out)
         result.update(kind="image", size=[img.shape[1], img.shape[0]],
                       seconds=round(time.perf_counter() - t0, 3))
     result["provider"] = cache.provider_used()
