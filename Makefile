@@ -30,11 +30,33 @@ test: setup
 bench: setup
 	$(VENV)/bin/facelens bench-engine
 
-dist: setup
-	$(UV) build --wheel --out-dir dist
+# A wheel and an sdist in dist/ (pip install dist/facelens-*.whl; then `facelens doctor`).
+dist: $(UV)
+	$(UV) build --out-dir dist
 
 screenshots: setup
 	bash packaging/screenshots.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build
+
+# Desktop entry, icon and AppStream metainfo for the current user (needs `facelens` on PATH,
+# e.g. from pipx). PREFIX=/usr/local (with sudo) installs for everyone.
+PREFIX ?= $(HOME)/.local
+.PHONY: install-desktop uninstall-desktop
+install-desktop:
+	install -Dm644 packaging/linux/facelens.desktop $(PREFIX)/share/applications/facelens.desktop
+	install -Dm644 packaging/linux/facelens.svg \
+		$(PREFIX)/share/icons/hicolor/scalable/apps/facelens.svg
+	install -Dm644 packaging/linux/io.github.facelens.metainfo.xml \
+		$(PREFIX)/share/metainfo/io.github.facelens.metainfo.xml
+	-command -v update-desktop-database >/dev/null && \
+		update-desktop-database $(PREFIX)/share/applications
+	-command -v gtk-update-icon-cache >/dev/null && \
+		gtk-update-icon-cache -q -t $(PREFIX)/share/icons/hicolor
+	@command -v facelens >/dev/null || echo "note: facelens is not on PATH; pipx install it first"
+
+uninstall-desktop:
+	rm -f $(PREFIX)/share/applications/facelens.desktop \
+		$(PREFIX)/share/icons/hicolor/scalable/apps/facelens.svg \
+		$(PREFIX)/share/metainfo/io.github.facelens.metainfo.xml

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "facelens.style.cli",
     "facelens.kiosk.cli",
     "facelens.gallery.cli",
+    "facelens.install_check",
 ]
 
 

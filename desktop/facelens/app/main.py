@@ -14,8 +14,11 @@ from ..settings import Settings
 
 def run_app(args: argparse.Namespace) -> int:
     """Open the window on ``args.source`` (default: the first camera); return the exit code."""
+    from ..install_check import drop_foreign_qt_paths, warn_problems
     from .main_window import MainWindow
 
+    warn_problems()
+    drop_foreign_qt_paths()  # opencv-python's import points Qt at its own plugins
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("FaceLens")
     app.setOrganizationName("FaceLens")
