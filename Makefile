@@ -34,6 +34,11 @@ bench: setup
 dist: $(UV)
 	$(UV) build --out-dir dist
 
+# Every wheel the pip install needs, so tests/test_packaging.py does not download them again.
+.PHONY: wheelhouse
+wheelhouse: dist
+	$(PYTHON) -m pip download -q -d build/wheelhouse dist/facelens-*.whl
+
 screenshots: setup
 	bash packaging/screenshots.sh
 

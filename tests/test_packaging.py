@@ -1,8 +1,9 @@
 """The wheel in a fresh `python -m venv` with plain pip: the two pip traps, the CLI, the window.
 
 Marked ``packaging``: it needs a package index (PyPI, or the wheels pip is configured with) and
-takes minutes, so ``-m "not packaging"`` leaves it out, and it skips with a reason offline or
-with FACELENS_SKIP_PACKAGING=1.
+takes minutes (about 3 min here; under 1 min of it with `make wheelhouse` done), so
+``-m "not packaging"`` leaves it out, and it skips with a reason offline or with
+FACELENS_SKIP_PACKAGING=1.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from facelens import __version__
 from facelens.install_check import drop_foreign_qt_paths
 
 pytestmark = pytest.mark.packaging
+WHEELHOUSE = ROOT / "build" / "wheelhouse"
 
 WINDOW_SCRIPT = """
 import sys
@@ -60,6 +62,8 @@ def fresh_venv(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     venv = base / "venv"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
+    if WHEELHOUSE.is_dir():  # `make wheelhouse`: reuse downloaded wheels (pip still checks PyPI)
+        env["PIP_FIND_LINKS"] = f"{WHEELHOUSE} {env.get('PIP_FIND_LINKS', '')}".strip()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     t0 = time.monotonic()
     wheel_dir = base / "dist"
