@@ -15,6 +15,7 @@ from ..settings import Settings
 def run_app(args: argparse.Namespace) -> int:
     """Open the window on ``args.source`` (default: the first camera); return the exit code."""
     from ..install_check import drop_foreign_qt_paths, warn_problems
+    from .first_run import maybe_open_wizard
     from .main_window import MainWindow
 
     warn_problems()
@@ -26,4 +27,5 @@ def run_app(args: argparse.Namespace) -> int:
     home = data_home(home_override)
     window = MainWindow(home, Settings.load(home), source=getattr(args, "source", None))
     window.show()
+    maybe_open_wizard(window)  # once, until finished or skipped; Help menu re-opens it
     return app.exec()

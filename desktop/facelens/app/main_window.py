@@ -27,6 +27,7 @@ from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
+from . import first_run
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .live_controller import AttendanceLogger, EngineLoader, LiveController
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [360], Qt.Orientation.Horizontal)  # the video fills the rest
         self._build_menus()
+        first_run.install(self)  # Help > First-run wizard, and the empty-People hint
         self.video.faceClicked.connect(self.enrol_from_live)
         self.people.changed.connect(self._gallery_changed)
         self.people.addPhotosRequested.connect(self.enrol_from_files)
