@@ -18,4 +18,5 @@ run() { xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python "$@"; }
 run packaging/screenshot_app.py --out "$out/app.png"
 run packaging/screenshot_style.py "$out/style_panel.png"
 run packaging/screenshot_kiosk.py "$out"
+run packaging/screenshot_first_run.py "$out"
 ls -l "$out"

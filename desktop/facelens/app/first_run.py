@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -86,6 +87,9 @@ class SourcePage(QWizardPage):
 
     def _copy_frame(self) -> None:
         pix = self.window_.video.grab()
+        if self.window_.video.scene is not None:
+            self.status.setText(f"Previewing {self.source.currentText().strip()}: "
+                                "it stays open in the main window.")
         if not pix.isNull():
             self.picture.setPixmap(pix.scaled(self.picture.size(),
                                               Qt.AspectRatioMode.KeepAspectRatio,
@@ -110,10 +114,13 @@ class EnrolPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.capture)
         layout.addWidget(self.people)
-        self.window_.people.changed.connect(lambda: self.initializePage())
-        self.window_.people.list.model().rowsInserted.connect(lambda *_: self.initializePage())
+        self.window_.people.changed.connect(self.refresh)
+        self.window_.people.list.model().rowsInserted.connect(self.refresh)
 
     def initializePage(self) -> None:  # noqa: N802 (Qt name)
+        self.refresh()
+
+    def refresh(self, *_) -> None:
         names = self.window_.people.names()
         self.people.setText(f"Enrolled: {', '.join(names)}" if names else "No one enrolled yet.")
         self.capture.setEnabled(self.window_.controller is not None)
@@ -254,21 +261,28 @@ def maybe_open_wizard(window) -> FirstRunWizard | None:
     return open_wizard(window)
 
 
+class EmptyPeopleHint(QLabel):
+    """Shown above the People list while it is empty: says how to enrol someone."""
+
+    def __init__(self, people):
+        super().__init__(EMPTY_PEOPLE_HINT)
+        self.people = people
+        self.setWordWrap(True)
+        model = people.list.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(self.refresh)
+        people.search.textChanged.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_) -> None:
+        if not (shiboken6.isValid(self) and shiboken6.isValid(self.people.list)):
+            return  # the window is being destroyed: its list empties as it goes
+        self.setVisible(self.people.list.count() == 0 and not self.people.search.text())
+
+
 def install(window) -> None:
     """Add Help > First-run wizard and the empty-People hint to `window`."""
     help_menu = window.menuBar().addMenu("&Help")
     window._action(help_menu, "&First-run wizard...", lambda: open_wizard(window))
-    hint = QLabel(EMPTY_PEOPLE_HINT)
-    hint.setWordWrap(True)
-    hint.setObjectName("emptyPeopleHint")
-    window.people.layout().insertWidget(1, hint)
-    window.people.empty_hint = hint
-    model = window.people.list.model()
-
-    def update() -> None:
-        hint.setVisible(window.people.list.count() == 0 and not window.people.search.text())
-
-    for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
-        signal.connect(lambda *_: update())
-    window.people.search.textChanged.connect(lambda *_: update())
-    update()
+    window.people.empty_hint = EmptyPeopleHint(window.people)
+    window.people.layout().insertWidget(1, window.people.empty_hint)
