@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from PySide6.QtCore import QSettings
@@ -27,5 +28,10 @@ def run_app(args: argparse.Namespace) -> int:
     home = data_home(home_override)
     window = MainWindow(home, Settings.load(home), source=getattr(args, "source", None))
     window.show()
-    maybe_open_wizard(window)  # once, until finished or skipped; Help menu re-opens it
+    if os.environ.get("FACELENS_SMOKE_TEST") == "1":  # bundle tests: time to the first frame
+        from .smoke import install
+
+        install(window, app)
+    else:
+        maybe_open_wizard(window)  # once, until finished or skipped; Help menu re-opens it
     return app.exec()
