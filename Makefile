@@ -65,3 +65,24 @@ uninstall-desktop:
 	rm -f $(PREFIX)/share/applications/facelens.desktop \
 		$(PREFIX)/share/icons/hicolor/scalable/apps/facelens.svg \
 		$(PREFIX)/share/metainfo/io.github.facelens.metainfo.xml
+
+# Linux single-file bundle: PyInstaller --onefile (a self-extracting executable, not an
+# AppImage: appimagetool is not available from a package registry). Built in a fresh venv from
+# the wheel with CPU onnxruntime and headless OpenCV; the lite pack is built on first start.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+BUNDLE_VENV := build/bundle-venv
+BUNDLE := dist/FaceLens-$(VERSION)-x86_64.run
+.PHONY: appimage bundle
+appimage bundle: dist
+	rm -rf $(BUNDLE_VENV) build/pyinstaller
+	$(PYTHON) -m venv $(BUNDLE_VENV)
+	$(BUNDLE_VENV)/bin/pip install -q dist/facelens-$(VERSION)-py3-none-any.whl "pyinstaller>=6.10"
+	$(BUNDLE_VENV)/bin/pip uninstall -y -q onnxruntime onnxruntime-gpu opencv-python \
+		opencv-python-headless
+	$(BUNDLE_VENV)/bin/pip install -q --no-deps onnxruntime opencv-python-headless
+	$(BUNDLE_VENV)/bin/facelens doctor
+	FACELENS_ONEFILE=1 $(BUNDLE_VENV)/bin/pyinstaller --noconfirm --log-level WARN \
+		--distpath build/pyinstaller/dist --workpath build/pyinstaller/work \
+		packaging/pyinstaller/facelens.spec
+	cp build/pyinstaller/dist/facelens $(BUNDLE)
+	@ls -l $(BUNDLE)
