@@ -53,7 +53,7 @@ def test_bundle_version_models_and_identify(bundle, tmp_path, faces_dev):
     result = json.loads(ident.stdout.splitlines()[0])
     assert "Amy" in json.dumps(result), result
     bad = _run(bundle, tmp_path, "identify", str(tmp_path / "missing.jpg"))
-    assert bad.returncode != 0 and "missing.jpg" in bad.stderr
+    assert bad.returncode != 0 and "missing.jpg: no such file" in bad.stdout + bad.stderr
 
 
 def test_bundle_window_shows_video_offscreen(bundle, tmp_path, faces_dev):

@@ -62,6 +62,8 @@ def fresh_venv(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     venv = base / "venv"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
+    env["HOME"] = str(base / "home")  # the window's QSettings stay out of the user's config
+    env.pop("XDG_CONFIG_HOME", None)
     if WHEELHOUSE.is_dir():  # `make wheelhouse`: reuse downloaded wheels (pip still checks PyPI)
         env["PIP_FIND_LINKS"] = f"{WHEELHOUSE} {env.get('PIP_FIND_LINKS', '')}".strip()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)

@@ -14,10 +14,23 @@ SHOW_S = 2.0
 GIVE_UP_S = 120.0
 
 
+def _start_time() -> float:
+    """When this process started; in a PyInstaller one-file bundle, when its unpacking parent
+    (the same executable) started, so the unpacking counts too."""
+    me = psutil.Process()
+    parent = me.parent()
+    try:
+        if getattr(sys, "frozen", False) and parent is not None and parent.exe() == me.exe():
+            return parent.create_time()
+    except psutil.Error:
+        pass
+    return me.create_time()
+
+
 def install(window, app) -> QTimer:
     """Watch `window`'s video view; print ``first frame after X s`` and quit (code 0), or
     quit with code 3 when no frame came within GIVE_UP_S."""
-    started = psutil.Process().create_time()
+    started = _start_time()
     state = {"first": None}
     timer = QTimer(window)
 
