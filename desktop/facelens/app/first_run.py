@@ -133,8 +133,9 @@ class DataFolderPage(QWizardPage):
         super().__init__()
         self.window_ = window
         self.setTitle("Data folder")
-        self.setSubTitle("The gallery, attendance log and kiosk settings are kept here. "
-                         "A new folder is used from the next start.")
+        self.setSubTitle("The gallery, attendance log and kiosk settings are kept here. A new "
+                         f"folder is used from the next start; people enrolled now stay in "
+                         f"{window.home} (move them with People > Export and Import).")
         self.folder = QLineEdit(str(window.qsettings.value("data/home") or window.home))
         browse = QPushButton("Browse...")
         browse.clicked.connect(self._browse)
