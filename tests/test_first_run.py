@@ -102,6 +102,14 @@ def test_wizard_sets_up_source_enrolment_folder_pin_and_encryption(qtbot, window
 def test_wizard_can_be_skipped_and_opens_only_until_then(qtbot, window):
     wizard = first_run.maybe_open_wizard(window)
     assert wizard is not None and wizard.isVisible()
+    page = wizard.pages["source"]
+    cams = page.find_cameras()  # the real cameras of this machine (none on a CI box)
+    assert page.source.count() == len(cams)
+    assert ("camera(s) found" if cams else "No camera found") in page.status.text()
+    page.source.setEditText("")
+    assert not page.preview() and "nothing chosen" in page.status.text()
+    page.source.setEditText(str(window.home / "no-such-video.mp4"))
+    assert not page.preview() and "cannot be opened" in page.status.text()
     wizard.button(QWizard.WizardButton.CustomButton1).click()  # "Skip setup"
     assert not wizard.isVisible()
     assert first_run.maybe_open_wizard(window) is None
