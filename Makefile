@@ -38,11 +38,59 @@ test: setup-test
 bench: setup
 	$(VENV)/bin/facelens bench-engine
 
-dist: setup
-	$(UV) build --wheel --out-dir dist
+# A wheel and an sdist in dist/ (pip install dist/facelens-*.whl; then `facelens doctor`).
+dist: $(UV)
+	$(UV) build --out-dir dist
+
+# Every wheel the pip install needs, so tests/test_packaging.py does not download them again.
+.PHONY: wheelhouse
+wheelhouse: dist
+	$(PYTHON) -m pip download -q -d build/wheelhouse dist/facelens-*.whl
 
 screenshots: setup
 	bash packaging/screenshots.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build
+
+# Desktop entry, icon and AppStream metainfo for the current user (needs `facelens` on PATH,
+# e.g. from pipx). PREFIX=/usr/local (with sudo) installs for everyone.
+PREFIX ?= $(HOME)/.local
+.PHONY: install-desktop uninstall-desktop
+install-desktop:
+	install -Dm644 packaging/linux/facelens.desktop $(PREFIX)/share/applications/facelens.desktop
+	install -Dm644 packaging/linux/facelens.svg \
+		$(PREFIX)/share/icons/hicolor/scalable/apps/facelens.svg
+	install -Dm644 packaging/linux/io.github.facelens.metainfo.xml \
+		$(PREFIX)/share/metainfo/io.github.facelens.metainfo.xml
+	-command -v update-desktop-database >/dev/null && \
+		update-desktop-database $(PREFIX)/share/applications
+	-command -v gtk-update-icon-cache >/dev/null && \
+		gtk-update-icon-cache -q -t $(PREFIX)/share/icons/hicolor
+	@command -v facelens >/dev/null || echo "note: facelens is not on PATH; pipx install it first"
+
+uninstall-desktop:
+	rm -f $(PREFIX)/share/applications/facelens.desktop \
+		$(PREFIX)/share/icons/hicolor/scalable/apps/facelens.svg \
+		$(PREFIX)/share/metainfo/io.github.facelens.metainfo.xml
+
+# Linux single-file bundle: PyInstaller --onefile (a self-extracting executable, not an
+# AppImage: appimagetool is not available from a package registry). Built in a fresh venv from
+# the wheel with CPU onnxruntime and headless OpenCV; the lite pack is built on first start.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+BUNDLE_VENV := build/bundle-venv
+BUNDLE := dist/FaceLens-$(VERSION)-x86_64.run
+.PHONY: appimage bundle
+appimage bundle: dist
+	rm -rf $(BUNDLE_VENV) build/pyinstaller
+	$(PYTHON) -m venv $(BUNDLE_VENV)
+	$(BUNDLE_VENV)/bin/pip install -q dist/facelens-$(VERSION)-py3-none-any.whl "pyinstaller>=6.10"
+	$(BUNDLE_VENV)/bin/pip uninstall -y -q onnxruntime onnxruntime-gpu opencv-python \
+		opencv-python-headless
+	$(BUNDLE_VENV)/bin/pip install -q --no-deps onnxruntime opencv-python-headless
+	$(BUNDLE_VENV)/bin/facelens doctor
+	FACELENS_ONEFILE=1 $(BUNDLE_VENV)/bin/pyinstaller --noconfirm --log-level WARN \
+		--distpath build/pyinstaller/dist --workpath build/pyinstaller/work \
+		packaging/pyinstaller/facelens.spec
+	cp build/pyinstaller/dist/facelens $(BUNDLE)
+	@ls -l $(BUNDLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from PySide6.QtCore import QSettings
@@ -14,9 +15,13 @@ from .qt_start import start_qt
 
 def run_app(args: argparse.Namespace) -> int:
     """Open the window on ``args.source`` (default: the first camera); return the exit code."""
+    from ..install_check import drop_foreign_qt_paths, warn_problems
     from .config_repair import load_or_repair
+    from .first_run import maybe_open_wizard
     from .main_window import MainWindow
 
+    warn_problems()
+    drop_foreign_qt_paths()  # opencv-python's import points Qt at its own plugins
     app = start_qt(sys.argv[:1])  # if Qt cannot start: says which packages to install
     app.setApplicationName("FaceLens")
     app.setOrganizationName("FaceLens")
@@ -27,4 +32,10 @@ def run_app(args: argparse.Namespace) -> int:
         return 2
     window = MainWindow(home, settings, source=getattr(args, "source", None))
     window.show()
+    if os.environ.get("FACELENS_SMOKE_TEST") == "1":  # bundle tests: time to the first frame
+        from .smoke import install
+
+        install(window, app)
+    else:
+        maybe_open_wizard(window)  # once, until finished or skipped; Help menu re-opens it
     return app.exec()

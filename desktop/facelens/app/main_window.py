@@ -29,6 +29,7 @@ from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
 from ..sqlite_access import waiting_at_most
+from . import first_run
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .folders import FolderMemory
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.resizeDocks([self.dock], [360], Qt.Orientation.Horizontal)  # the video fills the rest
         self._build_menus()
+        first_run.install(self)  # Help > First-run wizard, and the empty-People hint
         self.video.faceClicked.connect(self._face_clicked)
         self.people.folders = self.folders
         self.people.changed.connect(self._gallery_changed)
