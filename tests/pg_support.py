@@ -1,0 +1,41 @@
+"""A real PostgreSQL 16 + pgvector server for the central-gallery tests (PyPI `pgserver`).
+
+`start(folder)` starts one in `folder` (or skips the test with the reason it cannot);
+`new_database(server)` gives each test an empty database of its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+
+def start(folder: Path):
+    """A running pgserver in `folder`; the calling test is skipped when none can start."""
+    try:
+        import pgserver
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"central gallery tests need pgserver and psycopg ({exc}); "
+                    "install the 'test' and 'central' extras")
+    try:
+        server = pgserver.get_server(folder, cleanup_mode="stop")
+        server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
+    except Exception as exc:  # noqa: BLE001 - any failure to start means: skip, saying why
+        pytest.skip(f"pgserver could not start PostgreSQL with pgvector in {folder}: {exc}")
+    return server
+
+
+def with_database(url: str, name: str) -> str:
+    """`url` pointing at database `name` instead."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def new_database(server) -> str:
+    """The URL of a new, empty database on `server`."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    server.psql(f"CREATE DATABASE {name};")
+    return with_database(server.get_uri(), name)
