@@ -100,3 +100,31 @@ def test_password_is_masked_in_messages_and_urls():
         open_backend(url, "m/4", 4)
     text = str(err.value)
     assert "s3cr" not in text and "***" in text and "cannot connect" in text
+
+
+def test_the_configured_location_url_env_then_settings_never_a_password(tmp_path, monkeypatch,
+                                                                         pg_url):
+    from facelens.gallery import open_for_home
+    from facelens.gallery.backend import GALLERY_URL_ENV, gallery_location
+    from facelens.settings import Settings
+
+    monkeypatch.delenv(GALLERY_URL_ENV, raising=False)
+    default = tmp_path / "gallery.db"
+    assert gallery_location(default) == default
+    assert gallery_location(default, "postgresql://door@db/facelens") == \
+        "postgresql://door@db/facelens"
+    with pytest.raises(GalleryError, match=r"door:\*\*\*@db.*PGPASSWORD") as err:
+        gallery_location(default, "postgresql://door:hunter2@db/facelens")
+    assert "hunter2" not in str(err.value)
+    with pytest.raises(GalleryError, match="not a postgresql:// URL"):
+        gallery_location(default, "mysql://db/facelens")
+    monkeypatch.setenv(GALLERY_URL_ENV, pg_url)
+    assert gallery_location(default, "postgresql://other@db/x") == pg_url
+    with open_for_home(tmp_path, "m/4", 4) as g:  # the data folder's gallery, now central
+        assert type(g).__name__ == "PgGallery"
+    assert not default.exists()
+    monkeypatch.delenv(GALLERY_URL_ENV)
+    Settings(gallery_url=pg_url).save(tmp_path)
+    with open_for_home(tmp_path, "m/4", 4) as g:
+        assert type(g).__name__ == "PgGallery"
+    assert "password" not in (tmp_path / "settings.json").read_text()

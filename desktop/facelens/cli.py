@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -37,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="facelens", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"facelens {__version__}")
     parser.add_argument("--home", help="data folder (default: $FACELENS_HOME or the platform's)")
+    parser.add_argument("--gallery", metavar="URL",
+                        help="central gallery postgresql://USER@HOST/DB (default: "
+                             "$FACELENS_GALLERY_URL, else the data folder's SQLite gallery)")
     parser.add_argument("--source",
                         help="open the app on this source (camera index, file, URL, folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -48,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.gallery:  # every place that opens the gallery reads it from there
+        os.environ["FACELENS_GALLERY_URL"] = args.gallery
     if args.command is None:
         from .app.main import run_app  # Qt is imported only for the GUI
 

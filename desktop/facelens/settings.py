@@ -25,6 +25,7 @@ class Settings:
     attendance_mode: bool = False  # log recognised people in the data folder's attendance.db
     attendance_window_s: float = 300.0  # a person is logged at most once per this many seconds
     attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
+    gallery_url: str | None = None  # central gallery postgresql:// URL, never with a password
 
     def match_threshold(self, default: float) -> float:
         """The similarity a match needs: the user's setting, else the pack's `default`."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..errors import GalleryError
 from .records import Match, Person
 
 GALLERY_URL_ENV = "FACELENS_GALLERY_URL"
@@ -58,9 +60,32 @@ def is_url(location: str | Path | None) -> bool:
     return isinstance(location, str) and location.lower().startswith(URL_SCHEMES)
 
 
-def gallery_location(default: Path) -> str | Path:
-    """$FACELENS_GALLERY_URL (set by ``--gallery``) when given, else the file `default`."""
-    return os.environ.get(GALLERY_URL_ENV) or default
+def gallery_location(default: Path, configured: str | None = None) -> str | Path:
+    """Where the gallery is: $FACELENS_GALLERY_URL (``--gallery`` sets it), else the
+    `configured` URL (the data folder's settings), else the SQLite file `default`.
+
+    A password is never kept in settings: a configured URL holding one is refused (give it
+    with PGPASSWORD or ~/.pgpass instead).
+    """
+    url = os.environ.get(GALLERY_URL_ENV)
+    if url:
+        return _checked(url, GALLERY_URL_ENV)
+    if configured:
+        if urlsplit(configured).password or "password=" in configured:
+            from .pg.url import mask_url
+
+            raise GalleryError(f"settings gallery_url {mask_url(configured)}: holds a password "
+                               "in clear; remove it from settings.json and give the password "
+                               "with PGPASSWORD or ~/.pgpass")
+        return _checked(configured, "settings gallery_url")
+    return default
+
+
+def _checked(url: str, what: str) -> str:
+    if not is_url(url):
+        raise GalleryError(f"{what} {url!r}: not a postgresql:// URL; use "
+                           "postgresql://USER@HOST:PORT/DATABASE")
+    return url
 
 
 def open_backend(location: str | Path, model_id: str, dim: int, **kwargs: object

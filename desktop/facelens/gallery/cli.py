@@ -106,3 +106,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                                               f"${NEW_PASSPHRASE_ENV} or typed)")]:
         p = gs.add_parser(name, parents=[common], help=text, description=text)
         p.set_defaults(func=func)
+    from .pg.cli import register as register_central
+
+    register_central(gs, common)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..crypto import PASSPHRASE_ENV
+from .backend import gallery_location, open_backend
 from .gallery import Gallery, default_db_path
 
 
@@ -45,8 +46,14 @@ def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None
                   prompt: bool = True, ask: Callable[[], str | None] | None = None) -> Gallery:
     """The gallery of the data folder `home` (see `Gallery.open`), unlocked when encrypted.
 
+    A configured central gallery (``--gallery``, $FACELENS_GALLERY_URL or settings
+    ``gallery_url``) opens instead: see `backend.gallery_location`.
     `prompt` False (the GUI, the kiosk) never reads the terminal; `ask` (the GUI's dialog)
     is called only when the gallery is encrypted and no passphrase was given otherwise.
     """
-    return Gallery.open(default_db_path(home), model_id, dim,
+    from ..settings import Settings
+
+    location = gallery_location(default_db_path(home),
+                                getattr(Settings.load(home), "gallery_url", None))
+    return open_backend(location, model_id, dim,
                         passphrase=passphrase_source(passphrase, prompt, ask))
