@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,16 @@ def test_the_configured_location_url_env_then_settings_never_a_password(tmp_path
     with open_for_home(tmp_path, "m/4", 4) as g:
         assert type(g).__name__ == "PgGallery"
     assert "password" not in (tmp_path / "settings.json").read_text()
+
+
+def test_encrypt_on_a_central_gallery_is_a_clear_refusal(tmp_path, monkeypatch, capsys, pg_url):
+    from facelens.cli import main
+
+    monkeypatch.setenv("FACELENS_PASSPHRASE", "correct horse")
+    monkeypatch.delenv("FACELENS_GALLERY_URL", raising=False)
+    try:
+        rc = main(["--gallery", pg_url, "gallery", "encrypt", "--home", str(tmp_path)])
+    finally:
+        os.environ.pop("FACELENS_GALLERY_URL", None)  # main() set it for this process
+    assert rc == 2
+    assert "not supported" in capsys.readouterr().err

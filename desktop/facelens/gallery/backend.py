@@ -69,7 +69,7 @@ def gallery_location(default: Path, configured: str | None = None) -> str | Path
     """
     url = os.environ.get(GALLERY_URL_ENV)
     if url:
-        return _checked(url, GALLERY_URL_ENV)
+        return _checked(url, f"--gallery / ${GALLERY_URL_ENV}")
     if configured:
         if urlsplit(configured).password or "password=" in configured:
             from .pg.url import mask_url

@@ -89,6 +89,14 @@ class PgGallery:
     def encrypted(self) -> bool:
         return False
 
+    def encrypt(self, passphrase: str) -> int:
+        raise GalleryError(f"central gallery {self.url}: encrypting a central gallery is not "
+                           "supported by this version; nothing was changed. Encrypt the "
+                           "local gallery instead (without --gallery)")
+
+    def decrypt(self) -> int:
+        return 0  # never encrypted: nothing to do
+
     # -- reading ---------------------------------------------------------------------------
 
     def identify(self, embeddings: np.ndarray, threshold: float) -> list[Match]:
