@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -13,20 +15,32 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 
-def start(folder: Path):
-    """A running pgserver in `folder`; the calling test is skipped when none can start."""
+def start(folder: Path | None = None):
+    """A running pgserver in `folder` (default: a new folder in the system's temporary
+    folder); the calling test is skipped when none can start.
+
+    Not under pytest's tmp_path: run as root, pgserver runs PostgreSQL as another user, who
+    must traverse the parent folders, and pytest keeps /tmp/pytest-of-root private (0700).
+    """
     try:
         import pgserver
         import psycopg  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"central gallery tests need pgserver and psycopg ({exc}); "
                     "install the 'test' and 'central' extras")
+    folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="facelens-pg-"))
     try:
         server = pgserver.get_server(folder, cleanup_mode="stop")
         server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
     except Exception as exc:  # noqa: BLE001 - any failure to start means: skip, saying why
         pytest.skip(f"pgserver could not start PostgreSQL with pgvector in {folder}: {exc}")
     return server
+
+
+def stop(server) -> None:
+    """Stop `server` and delete its folder."""
+    server.cleanup()
+    shutil.rmtree(server.pgdata, ignore_errors=True)
 
 
 def with_database(url: str, name: str) -> str:

@@ -12,14 +12,14 @@ from facelens.gallery import Gallery
 from facelens.gallery.backend import GalleryBackend, open_backend
 from facelens.gallery.pg.url import mask_url
 from facelens.images import load_image
-from pg_support import new_database, start
+from pg_support import new_database, start, stop
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = start(tmp_path_factory.mktemp("pg"))
+def server():
+    srv = start()
     yield srv
-    srv.cleanup()
+    stop(srv)
 
 
 @pytest.fixture
