@@ -123,12 +123,13 @@ def test_the_configured_location_url_env_then_settings_never_a_password(tmp_path
     monkeypatch.setenv(GALLERY_URL_ENV, pg_url)
     assert gallery_location(default, "postgresql://other@db/x") == pg_url
     with open_for_home(tmp_path, "m/4", 4) as g:  # the data folder's gallery, now central
-        assert type(g).__name__ == "PgGallery"
+        assert type(g).__name__ == "ReplicatedGallery"
+        assert g.status() == "central gallery: connected"
     assert not default.exists()
     monkeypatch.delenv(GALLERY_URL_ENV)
     Settings(gallery_url=pg_url).save(tmp_path)
     with open_for_home(tmp_path, "m/4", 4) as g:
-        assert type(g).__name__ == "PgGallery"
+        assert type(g).__name__ == "ReplicatedGallery"
     assert "password" not in (tmp_path / "settings.json").read_text()
 
 

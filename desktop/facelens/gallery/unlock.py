@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..crypto import PASSPHRASE_ENV
-from .backend import gallery_location, open_backend
+from .backend import gallery_location, is_url
 from .gallery import Gallery, default_db_path
 
 
@@ -47,7 +47,8 @@ def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None
     """The gallery of the data folder `home` (see `Gallery.open`), unlocked when encrypted.
 
     A configured central gallery (``--gallery``, $FACELENS_GALLERY_URL or settings
-    ``gallery_url``) opens instead: see `backend.gallery_location`.
+    ``gallery_url``) opens instead, as this station's replica: see `sync.ReplicatedGallery`
+    and `backend.gallery_location`.
     `prompt` False (the GUI, the kiosk) never reads the terminal; `ask` (the GUI's dialog)
     is called only when the gallery is encrypted and no passphrase was given otherwise.
     """
@@ -55,5 +56,11 @@ def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None
 
     location = gallery_location(default_db_path(home),
                                 getattr(Settings.load(home), "gallery_url", None))
-    return open_backend(location, model_id, dim,
+    if is_url(location):  # a station of a central gallery: its replica, synced every 2 s
+        from .sync import ReplicatedGallery
+
+        central = ReplicatedGallery.open(str(location), home, model_id, dim)
+        central.start()
+        return central
+    return Gallery.open(location, model_id, dim,
                         passphrase=passphrase_source(passphrase, prompt, ask))

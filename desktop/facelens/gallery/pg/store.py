@@ -29,6 +29,10 @@ except ImportError:  # the central extra is not installed
 T = TypeVar("T")
 
 
+class CentralUnreachable(GalleryError):
+    """The server cannot be reached now (down, network away); nothing was changed there."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -46,7 +50,7 @@ def connect(url: str, connect_timeout_s: int = 5) -> psycopg.Connection:
     try:
         return psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout_s)
     except psycopg.Error as exc:
-        raise GalleryError(f"central gallery {mask_url(url)}: cannot connect "
+        raise CentralUnreachable(f"central gallery {mask_url(url)}: cannot connect "
                            f"({_first_line(exc)}); check the server is running and the URL, "
                            "user and password (PGPASSWORD or ~/.pgpass)") from exc
 
@@ -68,13 +72,17 @@ class PgGallery:
         self.other_model_templates = 0
 
     @classmethod
-    def open(cls, url: str, model_id: str, dim: int, **_: object) -> PgGallery:
-        """Connect to `url`, create the tables and `model_id`'s HNSW index when missing."""
+    def open(cls, url: str, model_id: str, dim: int, *, connect_timeout_s: int = 5,
+             **_: object) -> PgGallery:
+        """Connect to `url`, create the tables and `model_id`'s HNSW index when missing.
+
+        CentralUnreachable when the server cannot be reached (within `connect_timeout_s`).
+        """
         if not model_id or not isinstance(model_id, str):
             raise GalleryError("model_id must be a non-empty string, e.g. 'lite/mobilefacenet-192'")
         if int(dim) <= 0:
             raise GalleryError(f"embedding size must be positive, not {dim}")
-        conn = connect(url)
+        conn = connect(url, connect_timeout_s)
         gallery = cls(conn, url, model_id, int(dim))
         try:
             gallery._guard(lambda: schema.create(conn))
@@ -266,7 +274,7 @@ class PgGallery:
         try:
             return fn()
         except psycopg.OperationalError as exc:
-            raise GalleryError(f"central gallery {self.url}: the server is unreachable "
+            raise CentralUnreachable(f"central gallery {self.url}: the server is unreachable "
                                f"({_first_line(exc)}); nothing was changed. Try again when "
                                "it is back") from exc
         except psycopg.Error as exc:
