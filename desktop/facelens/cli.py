@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "facelens.style.cli",
     "facelens.kiosk.cli",
     "facelens.gallery.cli",
+    "facelens.gallery.pg.bench",
 ]
 
 
