@@ -109,6 +109,16 @@ def test_push_of_an_encrypted_gallery_is_refused_and_copies_nothing(tmp_path, se
     assert "encrypted" in err and "nothing was copied" in err
     with psycopg.connect(url) as c:
         assert c.execute("SELECT count(*) FROM people").fetchone()[0] == 0
+    from facelens.gallery.pg.store import PgGallery
+
+    with PgGallery.open(url, "lite/mobilefacenet-192", dim) as central:
+        central.encrypt("correct horse")  # an encrypted server may take it: sealed there too
+    assert _run(capsys, "gallery", "push", url, "--home", str(home))["templates"] == 1
+    with psycopg.connect(url) as c:
+        assert c.execute("SELECT count(*) FROM templates WHERE sealed IS NOT NULL "
+                         "AND embedding IS NULL").fetchone()[0] == 1
+    with PgGallery.open(url, "lite/mobilefacenet-192", dim, passphrase="correct horse") as g:
+        assert g.identify(np.eye(dim, dtype=np.float32)[:1], 0.9)[0].name == "Ada"
 
 
 def test_unreachable_server_is_a_clear_error_with_the_password_masked(tmp_path, capsys):

@@ -133,14 +133,22 @@ def test_the_configured_location_url_env_then_settings_never_a_password(tmp_path
     assert "password" not in (tmp_path / "settings.json").read_text()
 
 
-def test_encrypt_on_a_central_gallery_is_a_clear_refusal(tmp_path, monkeypatch, capsys, pg_url):
+def test_gallery_encrypt_command_seals_the_central_gallery(tmp_path, monkeypatch, capsys,
+                                                           pg_url):
+    import psycopg
+
     from facelens.cli import main
 
+    with open_backend(pg_url, "lite/mobilefacenet-192", 192) as g:
+        g.enrol("Ada", np.eye(192, dtype=np.float32)[:1])
     monkeypatch.setenv("FACELENS_PASSPHRASE", "correct horse")
     monkeypatch.delenv("FACELENS_GALLERY_URL", raising=False)
     try:
         rc = main(["--gallery", pg_url, "gallery", "encrypt", "--home", str(tmp_path)])
     finally:
         os.environ.pop("FACELENS_GALLERY_URL", None)  # main() set it for this process
-    assert rc == 2
-    assert "not supported" in capsys.readouterr().err
+    assert rc == 0, capsys.readouterr().err
+    assert "gallery encrypted (1 templates)" in capsys.readouterr().out
+    with psycopg.connect(pg_url) as c:
+        assert c.execute("SELECT count(*) FROM templates WHERE sealed IS NOT NULL "
+                         "AND embedding IS NULL").fetchone()[0] == 1

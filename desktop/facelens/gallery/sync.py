@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GalleryError
-from . import db
+from . import db, sealing
 from .gallery import Gallery
 from .records import Match, Person
 from .station import station_id
@@ -147,7 +147,7 @@ class ReplicatedGallery:
     """
 
     def __init__(self, url: str, home: Path, model_id: str, dim: int,
-                 connect_timeout_s: int = 2) -> None:
+                 connect_timeout_s: int = 2, passphrase: sealing.Passphrase = None) -> None:
         from .pg.url import mask_url
 
         self.url = url
@@ -157,7 +157,9 @@ class ReplicatedGallery:
         self.dim = int(dim)
         self._timeout = connect_timeout_s
         self._lock = threading.RLock()
-        self.replica = Gallery.open(self.home / REPLICA_FILE, model_id, self.dim)
+        self._passphrase = passphrase
+        self.replica = Gallery.open(self.home / REPLICA_FILE, model_id, self.dim,
+                                    passphrase=passphrase)
         self.outbox = Outbox(self.home)
         self._central = None
         self.offline_since: datetime | None = None
@@ -166,10 +168,13 @@ class ReplicatedGallery:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def open(cls, url: str, home: Path, model_id: str, dim: int, **_: object
-             ) -> ReplicatedGallery:
-        """The station's replica of `url`, synced once now if the server is reachable."""
-        gallery = cls(url, home, model_id, dim)
+    def open(cls, url: str, home: Path, model_id: str, dim: int, *,
+             passphrase: sealing.Passphrase = None, **_: object) -> ReplicatedGallery:
+        """The station's replica of `url`, synced once now if the server is reachable.
+
+        An encrypted central gallery needs `passphrase`; its replica is encrypted too.
+        """
+        gallery = cls(url, home, model_id, dim, passphrase=passphrase)
         gallery.sync()
         return gallery
 
@@ -180,7 +185,8 @@ class ReplicatedGallery:
 
         if self._central is None:
             self._central = PgGallery.open(self.url, self.model_id, self.dim,
-                                           connect_timeout_s=self._timeout)
+                                           connect_timeout_s=self._timeout,
+                                           passphrase=self._passphrase)
         return self._central
 
     def _went_offline(self, exc: GalleryError) -> None:
@@ -233,15 +239,22 @@ class ReplicatedGallery:
                 if not force and str(number) == self.outbox.get("change"):
                     return number, [], []
                 people = c.execute("SELECT id, name, created, updated FROM people").fetchall()
-                templates = c.execute(
-                    "SELECT id, person_id, model_id, dim, embedding::real[], thumbnail, source, "
-                    "created FROM templates WHERE embedding IS NOT NULL").fetchall()
+                templates = [
+                    (tid, pid, model, dim,
+                     central.open_template(tid, pid, model, dim, vec, sealed),
+                     central.open_thumbnail(tid, pid, thumb), src, created)
+                    for tid, pid, model, dim, vec, sealed, thumb, src, created in c.execute(
+                        "SELECT id, person_id, model_id, dim, embedding::real[], sealed, "
+                        "thumbnail, source, created FROM templates")]
                 return number, people, templates
 
         with central._lock:
             number, people, templates = central._guard(read)
         if not force and str(number) == self.outbox.get("change"):
             return
+        if central.encrypted and not self.replica.encrypted:  # sealed here too
+            phrase = self._passphrase() if callable(self._passphrase) else self._passphrase
+            self.replica.encrypt(phrase)
         _replace_replica(self.replica, people, templates)
         self.outbox.put("change", str(number))
 
@@ -271,7 +284,7 @@ class ReplicatedGallery:
 
     @property
     def encrypted(self) -> bool:
-        return False
+        return self.replica.encrypted
 
     @property
     def warnings(self) -> list[str]:
@@ -319,10 +332,16 @@ class ReplicatedGallery:
         return self._write(f"remove {name!r}", lambda c: c.remove(name))
 
     def encrypt(self, passphrase: str) -> int:
+        """Encrypt the central gallery (and then this replica) with `passphrase`."""
+        self._passphrase = passphrase
         return self._write("encrypt", lambda c: c.encrypt(passphrase))
 
     def decrypt(self) -> int:
-        return 0  # never encrypted: nothing to do
+        """Store the central gallery's templates (and this replica's) in clear again."""
+        count = self._write("decrypt", lambda c: c.decrypt())
+        with self._lock:
+            self.replica.decrypt()
+        return count
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -356,9 +375,7 @@ def _replace_replica(replica: Gallery, people: list, templates: list) -> None:
                 c.executemany(
                     "INSERT INTO templates (id, person_id, model_id, dim, vector, thumbnail, "
                     "source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(tid, pid, model, dim, np.asarray(vec, "<f4").tobytes(),
-                      bytes(thumb) if thumb is not None else None, src, created)
-                     for tid, pid, model, dim, vec, thumb, src, created in templates])
+                    templates)
         finally:
             conn.close()
         replica.import_(path, merge=False)

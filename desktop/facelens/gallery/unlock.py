@@ -59,7 +59,8 @@ def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None
     if is_url(location):  # a station of a central gallery: its replica, synced every 2 s
         from .sync import ReplicatedGallery
 
-        central = ReplicatedGallery.open(str(location), home, model_id, dim)
+        central = ReplicatedGallery.open(str(location), home, model_id, dim,
+                                         passphrase=passphrase_source(passphrase, prompt, ask))
         central.start()
         return central
     return Gallery.open(location, model_id, dim,

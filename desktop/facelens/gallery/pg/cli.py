@@ -22,7 +22,8 @@ def _open_both(args: argparse.Namespace):
     local = Gallery.open(default_db_path(home), space["model_id"], space["dim"],
                          passphrase=passphrase_source())
     try:
-        central = PgGallery.open(args.url, space["model_id"], space["dim"])
+        central = PgGallery.open(args.url, space["model_id"], space["dim"],
+                                 passphrase=passphrase_source())
     except BaseException:
         local.close()
         raise

@@ -22,7 +22,7 @@ from ..gallery import Gallery
 from ..names import clean_name
 from ..station import station_id
 from . import schema
-from .store import PgGallery, vector_text
+from .store import PgGallery
 
 ATTENDANCE_DB = "attendance.db"  # as kiosk.factory.ATTENDANCE_DB (the engine imports no kiosk)
 
@@ -43,10 +43,10 @@ class Copied:
 
 def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
     """Copy `local` (and `home`'s attendance log) to `central`, in one server transaction."""
-    if local.encrypted:
+    if local.encrypted and not central.encrypted:
         raise GalleryError("gallery push: the local gallery is encrypted, and the server would "
-                           "store its templates in clear; nothing was copied. Decrypt it first "
-                           "(`facelens gallery decrypt`) if the server may hold them")
+                           "store its templates in clear; nothing was copied. Encrypt the "
+                           "server's gallery first (`facelens --gallery URL gallery encrypt`)")
     with local._lock:
         people = local._db.execute("SELECT id, name, created FROM people ORDER BY id").fetchall()
         templates = local._db.execute(
@@ -61,6 +61,8 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
         for model, dim in {(t[2], t[3]) for t in templates}:
             schema.ensure_index(c, model, dim)
         with c.transaction():
+            c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
+            central._check_codec(c)
             ids = {}
             for old_id, name, created in people:
                 name = clean_name(name)
@@ -72,19 +74,19 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
                                     ).fetchone()
                     done.people += 1
                 ids[old_id] = row[0]
-            have = _server_vectors(c, set(ids.values()))
+            have = _server_vectors(central, set(ids.values()))
             touched = set()
-            for _tid, old_pid, model, dim, vector, thumb, src, created in templates:
+            for tid, old_pid, model, dim, vector, thumb, src, created in templates:
                 pid = ids[old_pid]
+                vector = local._codec.open_vector(tid, old_pid, model, dim, vector)
+                thumb = local._codec.open_thumbnail(tid, old_pid, thumb)
                 key = (model, int(dim), bytes(vector))
                 if key in have.setdefault(pid, set()):
                     done.templates_skipped += 1
                     continue
                 have[pid].add(key)
-                c.execute("INSERT INTO templates (person_id, model_id, dim, embedding, "
-                          "thumbnail, source, created) VALUES (%s, %s, %s, %s::vector, %s, %s, "
-                          "%s)", (pid, model, dim, vector_text(np.frombuffer(vector, "<f4")),
-                                  thumb, src, created))
+                central.insert_template(c, pid, model, dim, np.frombuffer(vector, "<f4"),
+                                        thumb, src, created)
                 touched.add(pid)
                 done.templates += 1
             for pid in sorted(touched):
@@ -104,14 +106,18 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
 
 
 def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
-    """Copy `central`'s people and templates into `local`, and this station's attendance rows
-    the local log lacks back into it. Sealed (encrypted) server templates are not copied."""
+    """Copy `central`'s people and templates into `local` (decrypted with the server gallery's
+    key when it is encrypted; stored the way `local` stores them), and this station's
+    attendance rows the local log lacks back into it."""
     def read() -> tuple[list, list, list]:
         c = central._db
         people = c.execute("SELECT id, name, created FROM people ORDER BY id").fetchall()
-        templates = c.execute(
-            "SELECT id, person_id, model_id, dim, embedding::real[], thumbnail, source, created "
-            "FROM templates WHERE embedding IS NOT NULL ORDER BY id").fetchall()
+        templates = [
+            (tid, pid, model, dim, central.open_template(tid, pid, model, dim, vec, sealed),
+             central.open_thumbnail(tid, pid, thumb), src, created)
+            for tid, pid, model, dim, vec, sealed, thumb, src, created in c.execute(
+                "SELECT id, person_id, model_id, dim, embedding::real[], sealed, thumbnail, "
+                "source, created FROM templates ORDER BY id")]
         rows = c.execute(
             "SELECT station_seq, ts, day, person, person_id, similarity, source FROM attendance "
             "WHERE station = %s ORDER BY station_seq", (station_id(home),)).fetchall()
@@ -132,9 +138,7 @@ def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
                 c.executemany(
                     "INSERT INTO templates (id, person_id, model_id, dim, vector, thumbnail, "
                     "source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(tid, pid, model, dim, np.asarray(vec, "<f4").tobytes(),
-                      bytes(thumb) if thumb is not None else None, src, created)
-                     for tid, pid, model, dim, vec, thumb, src, created in templates])
+                    templates)
         finally:
             conn.close()
         done.templates = local.import_(path, merge=True)
@@ -143,15 +147,17 @@ def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
     return done
 
 
-def _server_vectors(c, person_ids: set[int]) -> dict[int, set[tuple[str, int, bytes]]]:
+def _server_vectors(central: PgGallery, person_ids: set[int]
+                    ) -> dict[int, set[tuple[str, int, bytes]]]:
     """(model, dim, float32 bytes) of the server's templates of these people."""
     have: dict[int, set[tuple[str, int, bytes]]] = {}
     if not person_ids:
         return have
-    for pid, model, dim, vec in c.execute(
-            "SELECT person_id, model_id, dim, embedding::real[] FROM templates "
-            "WHERE person_id = ANY(%s) AND embedding IS NOT NULL", (sorted(person_ids),)):
-        have.setdefault(pid, set()).add((model, int(dim), np.asarray(vec, "<f4").tobytes()))
+    for tid, pid, model, dim, vec, sealed in central._db.execute(
+            "SELECT id, person_id, model_id, dim, embedding::real[], sealed FROM templates "
+            "WHERE person_id = ANY(%s)", (sorted(person_ids),)):
+        have.setdefault(pid, set()).add(
+            (model, int(dim), central.open_template(tid, pid, model, dim, vec, sealed)))
     return have
 
 

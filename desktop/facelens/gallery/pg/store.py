@@ -3,10 +3,16 @@
 It offers what `Gallery` offers (see `backend.GalleryBackend`). Similarities are cosine
 similarities of unit vectors (pgvector's inner product); `identify` asks the model's partial
 HNSW index for the nearest template, so at large sizes it is approximate (see bench-gallery).
+
+Encrypted (`encrypt`): templates and thumbnails are stored sealed (AES-256-GCM, as in the
+local gallery, see `sealing`), so the server stores and returns them without ever holding the
+key, and cannot search them: `identify` then decrypts this model's templates into an
+in-memory FAISS index on the client (rebuilt when the change number moves) and searches that.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,6 +21,8 @@ from typing import TypeVar
 import numpy as np
 
 from ...errors import GalleryError
+from .. import sealing
+from ..index import TemplateIndex
 from ..names import clean_name
 from ..records import Match, Person
 from . import schema
@@ -70,10 +78,12 @@ class PgGallery:
         self._lock = threading.RLock()
         self.warnings: list[str] = []
         self.other_model_templates = 0
+        self._codec = sealing.Codec()
+        self._cache: tuple[int, TemplateIndex, dict, dict] | None = None  # encrypted search
 
     @classmethod
     def open(cls, url: str, model_id: str, dim: int, *, connect_timeout_s: int = 5,
-             **_: object) -> PgGallery:
+             passphrase: sealing.Passphrase = None, **_: object) -> PgGallery:
         """Connect to `url`, create the tables and `model_id`'s HNSW index when missing.
 
         CentralUnreachable when the server cannot be reached (within `connect_timeout_s`).
@@ -88,6 +98,8 @@ class PgGallery:
             gallery._guard(lambda: schema.create(conn))
             gallery._guard(lambda: schema.ensure_index(conn, model_id, int(dim)))
             gallery._count_others()
+            gallery._codec = sealing.unlock(gallery._guard(gallery._state), passphrase,
+                                            gallery.url)
         except BaseException:
             conn.close()
             raise
@@ -95,15 +107,112 @@ class PgGallery:
 
     @property
     def encrypted(self) -> bool:
-        return False
+        return self._codec.encrypted
 
     def encrypt(self, passphrase: str) -> int:
-        raise GalleryError(f"central gallery {self.url}: encrypting a central gallery is not "
-                           "supported by this version; nothing was changed. Encrypt the "
-                           "local gallery instead (without --gallery)")
+        """Seal every template and thumbnail on the server with a key from `passphrase` (a
+        new salt; on an encrypted gallery this changes the passphrase). One transaction."""
+        return self._reseal(sealing.new_codec(passphrase))
 
     def decrypt(self) -> int:
-        return 0  # never encrypted: nothing to do
+        """Store every template in clear again, searchable by pgvector (one transaction)."""
+        return self._reseal(sealing.Codec()) if self.encrypted else 0
+
+    def _reseal(self, new: sealing.Codec) -> int:
+        old = self._codec
+
+        def write() -> int:
+            c = self._db
+            with c.transaction():
+                c.execute("SELECT pg_advisory_xact_lock(4642)")  # no write meanwhile
+                self._check_codec(c)
+                rows = c.execute("SELECT id, person_id, model_id, dim, embedding::real[], "
+                                 "sealed, thumbnail FROM templates").fetchall()
+                for tid, pid, model, dim, vec, blob, thumb in rows:
+                    raw = (np.asarray(vec, "<f4") if vec is not None else np.frombuffer(
+                        old.open_vector(tid, pid, model, dim, bytes(blob)), "<f4"))
+                    thumb = old.open_thumbnail(tid, pid, None if thumb is None else bytes(thumb))
+                    if new.encrypted:
+                        c.execute("UPDATE templates SET embedding = NULL, sealed = %s, "
+                                  "thumbnail = %s WHERE id = %s",
+                                  (new.seal_vector(tid, pid, model, dim, raw),
+                                   new.seal_thumbnail(tid, pid, thumb), tid))
+                    else:
+                        c.execute("UPDATE templates SET embedding = %s::vector, sealed = NULL, "
+                                  "thumbnail = %s WHERE id = %s", (vector_text(raw), thumb, tid))
+                state = new.state()
+                if state is None:
+                    c.execute("DELETE FROM meta WHERE key = %s", (sealing.META_KEY,))
+                else:
+                    c.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) "
+                              "DO UPDATE SET value = excluded.value",
+                              (sealing.META_KEY, json.dumps(state)))
+                c.execute("INSERT INTO changes (kind) VALUES ('encryption')")
+                return len(rows)
+
+        with self._lock:
+            count = self._guard(write)
+            self._codec, self._cache = new, None
+        return count
+
+    def _state(self) -> dict | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = %s",
+                               (sealing.META_KEY,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def _check_codec(self, c) -> None:
+        """Inside a write: refuse if another station changed the encryption meanwhile."""
+        if not sealing.same_key(self._codec, self._state()):
+            raise GalleryError(f"another FaceLens station changed the encryption of the central "
+                               f"gallery {self.url} meanwhile; nothing was written. Open it "
+                               "again (with the new passphrase) and retry")
+
+    def insert_template(self, c, pid: int, model: str, dim: int, vec: np.ndarray,
+                        thumb: bytes | None, src: str | None, created: str) -> None:
+        """Insert one template row inside the caller's transaction, sealed when encrypted."""
+        if not self._codec.encrypted:
+            c.execute("INSERT INTO templates (person_id, model_id, dim, embedding, thumbnail, "
+                      "source, created) VALUES (%s, %s, %s, %s::vector, %s, %s, %s)",
+                      (pid, model, dim, vector_text(vec), thumb, src, created))
+            return
+        tid = c.execute("SELECT nextval(pg_get_serial_sequence('templates', 'id'))"
+                        ).fetchone()[0]  # sealing binds the blob to its id
+        c.execute("INSERT INTO templates (id, person_id, model_id, dim, sealed, thumbnail, "
+                  "source, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                  (tid, pid, model, dim, self._codec.seal_vector(tid, pid, model, dim, vec),
+                   self._codec.seal_thumbnail(tid, pid, thumb), src, created))
+
+    def open_template(self, tid: int, pid: int, model: str, dim: int, vec, sealed) -> bytes:
+        """A template row's float32 bytes, whether stored in clear or sealed."""
+        if vec is not None:
+            return np.asarray(vec, "<f4").tobytes()
+        return self._codec.open_vector(tid, pid, model, dim, bytes(sealed))
+
+    def open_thumbnail(self, tid: int, pid: int, thumb) -> bytes | None:
+        return self._codec.open_thumbnail(tid, pid, None if thumb is None else bytes(thumb))
+
+    def _sealed_search(self, queries: np.ndarray) -> tuple[list, list, dict]:
+        """Client-side search of an encrypted gallery: (person ids, sims, names)."""
+        number = self.change_number()
+        if self._cache is None or self._cache[0] != number:
+            def read() -> tuple[list, list]:
+                c = self._db
+                rows = c.execute("SELECT id, person_id, sealed FROM templates WHERE "
+                                 "model_id = %s AND dim = %s AND sealed IS NOT NULL ORDER BY id",
+                                 (self.model_id, self.dim)).fetchall()
+                return rows, c.execute("SELECT id, name FROM people").fetchall()
+
+            rows, names = self._guard(read)
+            index = TemplateIndex(self.dim)
+            if rows:
+                raw = b"".join(self._codec.open_vector(t, p, self.model_id, self.dim, bytes(b))
+                               for t, p, b in rows)
+                index.add(np.array([r[0] for r in rows]),
+                          np.frombuffer(raw, "<f4").reshape(-1, self.dim))
+            self._cache = (number, index, {t: p for t, p, _ in rows}, dict(names))
+        _, index, owner, names = self._cache
+        ids, sims = index.best(queries)
+        return [owner.get(t) for t in ids.tolist()], sims.tolist(), names
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -119,6 +228,10 @@ class PgGallery:
                 dim=sql.Literal(self.dim), model=sql.Literal(self.model_id))
         matches = []
         with self._lock:
+            if self.encrypted:
+                pids, sims, names = self._sealed_search(queries)
+                return [Match(names[p], float(m), p) if p is not None and m >= threshold
+                        else Match(None, float(m), None) for p, m in zip(pids, sims, strict=True)]
             for q in queries:
                 text = vector_text(q)
                 row = self._guard(lambda t=text: self._db.execute(query, (t, t)).fetchone())
@@ -138,13 +251,13 @@ class PgGallery:
         with self._lock:
             pid, stored = self._person(name)
             rows = self._guard(lambda: self._db.execute(
-                "SELECT embedding::real[] FROM templates WHERE person_id = %s AND model_id = %s "
-                "AND dim = %s AND embedding IS NOT NULL",
-                (pid, self.model_id, self.dim)).fetchall())
+                "SELECT id, embedding::real[], sealed FROM templates WHERE person_id = %s "
+                "AND model_id = %s AND dim = %s", (pid, self.model_id, self.dim)).fetchall())
+            raw = [self.open_template(t, pid, self.model_id, self.dim, v, b) for t, v, b in rows]
         if not rows:
             raise GalleryError(f"{stored!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
-        vectors = np.array([r[0] for r in rows], np.float32)
+        vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
         return Match(stored, sim, pid) if sim >= float(threshold) else Match(None, sim, None)
 
@@ -155,13 +268,15 @@ class PgGallery:
                 """SELECT p.id, p.name, p.created, p.updated,
                        (SELECT count(*) FROM templates t WHERE t.person_id = p.id
                            AND t.model_id = %s AND t.dim = %s),
+                       (SELECT t.id FROM templates t WHERE t.person_id = p.id
+                           AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1),
                        (SELECT t.thumbnail FROM templates t WHERE t.person_id = p.id
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
                    FROM people p ORDER BY lower(p.name)""",
                 (self.model_id, self.dim)).fetchall())
-        return [Person(pid, name, int(count), created, updated,
-                       bytes(thumb) if thumb is not None else None)
-                for pid, name, created, updated, count, thumb in rows]
+            return [Person(pid, name, int(count), created, updated,
+                           self.open_thumbnail(tid, pid, thumb))
+                    for pid, name, created, updated, count, tid, thumb in rows]
 
     def count_templates(self) -> int:
         with self._lock:
@@ -191,6 +306,8 @@ class PgGallery:
         def write() -> None:
             c = self._db
             with c.transaction():
+                c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
+                self._check_codec(c)
                 row = c.execute("SELECT id FROM people WHERE lower(name) = lower(%s) FOR UPDATE",
                                 (name,)).fetchone()
                 if row is None:
@@ -200,12 +317,8 @@ class PgGallery:
                 else:
                     pid = row[0]
                     c.execute("UPDATE people SET updated = %s WHERE id = %s", (now, pid))
-                with c.cursor() as cur:
-                    cur.executemany(
-                        "INSERT INTO templates (person_id, model_id, dim, embedding, thumbnail, "
-                        "source, created) VALUES (%s, %s, %s, %s::vector, %s, %s, %s)",
-                        [(pid, self.model_id, self.dim, vector_text(v), thumb, src, now)
-                         for v, thumb, src in zip(vectors, thumbnails, sources, strict=True)])
+                for v, thumb, src in zip(vectors, thumbnails, sources, strict=True):
+                    self.insert_template(c, pid, self.model_id, self.dim, v, thumb, src, now)
                 c.execute("INSERT INTO changes (kind, person_id) VALUES ('enrol', %s)", (pid,))
 
         with self._lock:
