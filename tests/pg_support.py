@@ -43,6 +43,22 @@ def stop(server) -> None:
     shutil.rmtree(server.pgdata, ignore_errors=True)
 
 
+def kill(server) -> None:
+    """Kill PostgreSQL outright (SIGKILL to the postmaster and its children): a crash."""
+    proc = server._postmaster_info.process
+    children = proc.children(recursive=True)
+    proc.kill()
+    for child in children:
+        child.kill()
+    proc.wait(10)
+
+
+def restart(server) -> None:
+    """Start `server` again in its folder (crash recovery runs first)."""
+    with server._lock:
+        server.ensure_postgres_running()
+
+
 def with_database(url: str, name: str) -> str:
     """`url` pointing at database `name` instead."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))

@@ -15,7 +15,7 @@ import pytest
 from facelens.attendance import AttendanceStore
 from facelens.gallery.sync import ReplicatedGallery
 from facelens.images import load_image
-from pg_support import new_database, start, stop
+from pg_support import kill, new_database, restart, start, stop
 
 psycopg = pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
 WORKER = Path(__file__).with_name("central_station_worker.py")
@@ -27,21 +27,6 @@ def server():
     srv = start()
     yield srv
     stop(srv)
-
-
-def kill(server) -> None:
-    """Kill PostgreSQL outright (SIGKILL to the postmaster and its children): a crash."""
-    proc = server._postmaster_info.process
-    children = proc.children(recursive=True)
-    proc.kill()
-    for child in children:
-        child.kill()
-    proc.wait(10)
-
-
-def restart(server) -> None:
-    with server._lock:
-        server.ensure_postgres_running()
 
 
 def _delivered_per_station(url: str) -> int:
@@ -135,3 +120,17 @@ def test_two_station_processes_deliver_every_row_exactly_once_across_a_server_cr
     print(f"\noutage {downtime:.1f} s; rows logged per station {rows}; most queued while "
           f"offline: a {done['a']['most_queued_offline']}, b {done['b']['most_queued_offline']};"
           f" delivered {2 * rows} attendance + {2 * rows} audit rows, 0 duplicates, 0 lost")
+
+
+def test_a_station_exports_its_replica_and_refuses_an_import(tmp_path, server):
+    from facelens.errors import GalleryError
+    from facelens.gallery import Gallery
+
+    url = new_database(server)
+    with ReplicatedGallery.open(url, tmp_path / "a", "m/4", 4) as a:
+        a.enrol("Ada", np.eye(4, dtype=np.float32)[:1])
+        a.export(tmp_path / "backup.db")
+        with pytest.raises(GalleryError, match="nothing was changed.*gallery push"):
+            a.import_(tmp_path / "backup.db")
+    with Gallery.open(tmp_path / "backup.db", "m/4", 4) as copy:
+        assert [p.name for p in copy.people()] == ["Ada"]

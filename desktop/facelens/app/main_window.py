@@ -27,6 +27,7 @@ from ..live.recognise import FaceCapture, LiveConfig
 from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
+from .central_status import CentralStatusLabel
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .live_controller import AttendanceLogger, EngineLoader, LiveController
@@ -86,6 +87,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.video)
         self.status = LiveStatusBar()
         self.setStatusBar(self.status)
+        self.central_status = CentralStatusLabel(lambda: self.gallery)  # a central gallery
+        self.status.insertPermanentWidget(0, self.central_status)
         self.people = PeopleManager()
         self.verify = VerifyPanel()
         self.tabs = QTabWidget()

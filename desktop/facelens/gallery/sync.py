@@ -260,6 +260,8 @@ class ReplicatedGallery:
 
     def status(self) -> str:
         """ "central gallery: connected" or "...: offline since HH:MM, N rows queued"."""
+        if self._stop.is_set():
+            return "central gallery: closed"
         queued = self.outbox.queued()
         if self.offline_since is None:
             state = "connected"
@@ -331,6 +333,17 @@ class ReplicatedGallery:
     def remove(self, name: str) -> int:
         return self._write(f"remove {name!r}", lambda c: c.remove(name))
 
+    def export(self, path: Path) -> None:
+        """Write this station's replica (the central gallery as last synced) to `path`."""
+        with self._lock:
+            self.replica.export(path)
+
+    def import_(self, path: Path, merge: bool = True, passphrase: sealing.Passphrase = None
+                ) -> int:
+        raise GalleryError(f"import into the central gallery {self.masked_url}: not done from "
+                           "a station; nothing was changed. Import the file into a local "
+                           "gallery and run `facelens gallery push URL` from there")
+
     def encrypt(self, passphrase: str) -> int:
         """Encrypt the central gallery (and then this replica) with `passphrase`."""
         self._passphrase = passphrase
@@ -346,7 +359,7 @@ class ReplicatedGallery:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._stop.set()
+        self._stop.set()  # also tells `status` not to read the closed outbox
         if self._thread is not None:
             self._thread.join(timeout=10)
         with self._lock:
