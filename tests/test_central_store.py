@@ -98,6 +98,7 @@ def test_password_is_masked_in_messages_and_urls():
     assert mask_url(url) == "postgresql://door:***@127.0.0.1:1/facelens"
     assert "hunter2" not in mask_url("postgresql://h/db?password=hunter2&sslmode=require")
     assert "sslmode=require" in mask_url("postgresql://h/db?password=hunter2&sslmode=require")
+    pytest.importorskip("psycopg", reason="connecting needs psycopg (the 'central' extra)")
     with pytest.raises(GalleryError) as err:
         open_backend(url, "m/4", 4)
     text = str(err.value)
