@@ -153,3 +153,19 @@ def test_gallery_encrypt_command_seals_the_central_gallery(tmp_path, monkeypatch
     with psycopg.connect(pg_url) as c:
         assert c.execute("SELECT count(*) FROM templates WHERE sealed IS NOT NULL "
                          "AND embedding IS NULL").fetchone()[0] == 1
+
+
+def test_without_psycopg_the_cli_works_and_a_url_says_what_to_install(tmp_path):
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "blocked"
+    blocker.mkdir()
+    (blocker / "psycopg.py").write_text("raise ModuleNotFoundError('No module named psycopg')")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), *sys.path])}
+    env.pop("FACELENS_GALLERY_URL", None)
+    run = [sys.executable, "-m", "facelens", "--home", str(tmp_path / "home")]
+    assert subprocess.run([*run, "people"], env=env, capture_output=True).returncode == 0
+    done = subprocess.run([*run, "--gallery", "postgresql://door@db/x", "people"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "install FaceLens with the 'central' extra" in done.stderr

@@ -11,8 +11,10 @@ Every change to people or templates adds a row to ``changes``; stations poll its
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from psycopg import Connection, sql
+if TYPE_CHECKING:  # psycopg is optional (the 'central' extra); imported where it is used
+    from psycopg import Connection
 
 SCHEMA = """
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -87,6 +89,8 @@ def index_name(model_id: str, dim: int) -> str:
 
 def ensure_index(conn: Connection, model_id: str, dim: int) -> None:
     """The HNSW index (inner product) over `model_id`'s templates, created if missing."""
+    from psycopg import sql
+
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(4641)")
         conn.execute(sql.SQL(
