@@ -39,6 +39,7 @@ from ..kiosk.config import POLICIES, KioskConfig
 from ..kiosk.pin import AdminPin, PinError
 from ..kiosk.policy import Status, View
 from ..kiosk.station import KioskStation
+from .central_status import CentralStatusLabel
 from .video_view import to_qimage
 
 BACKGROUND = {"neutral": "#1d2430", "amber": "#b26a00", "green": "#16803c", "red": "#b3261e",
@@ -228,6 +229,9 @@ class KioskWindow(QWidget):
         top.addLayout(side, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.footer, 1)
+        self.central = CentralStatusLabel(lambda: station.gallery)  # a central gallery's state
+        self.central.setFont(QFont("Sans", 12))
+        bottom.addWidget(self.central)
         bottom.addWidget(admin_button)
         outer = QVBoxLayout(self)
         outer.addLayout(top, 1)

@@ -267,8 +267,9 @@ class ReplicatedGallery:
             state = "connected"
         else:
             state = f"offline since {self.offline_since:%H:%M}"
-        return f"central gallery: {state}, {queued} rows queued" if queued or \
-            self.offline_since else f"central gallery: {state}"
+        if not queued and self.offline_since is None:
+            return f"central gallery: {state}"
+        return f"central gallery: {state}, {queued} row{'s' if queued != 1 else ''} queued"
 
     def start(self, every_s: float = 2.0) -> None:
         """Sync in a background thread every `every_s` seconds until `close`."""
