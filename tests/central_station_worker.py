@@ -45,7 +45,8 @@ def main(url: str, home: str, label: str, rows: int, probe: str | None = None,
             most_queued = max(most_queued, g.outbox.queued())
         if query is not None and not recognised and g.identify(query, 0.5)[0].name == name:
             recognised = True
-            say(event="recognised", name=name, after_s=round(time.monotonic() - start, 2))
+            say(event="recognised", name=name, after_s=round(time.monotonic() - start, 2),
+                at=time.time())
 
     for i in range(rows):
         log.log(f"{label}-{i}", 0.9, source=label)
