@@ -91,6 +91,13 @@ def test_rename_remove_and_change_numbers(pg_url):
         assert g.count_templates() == 0
         assert g.other_model_templates == 1
         assert "another model" in g.warnings[0]
+    import psycopg
+
+    with psycopg.connect(pg_url) as c:  # one HNSW index per model, over that model's rows
+        defs = [d for (d,) in c.execute("SELECT indexdef FROM pg_indexes WHERE indexname "
+                                        "LIKE 'templates_hnsw_%' ORDER BY indexdef")]
+    assert len(defs) == 2 and all("USING hnsw" in d and "vector_ip_ops" in d for d in defs)
+    assert any("'m/8'" in d for d in defs) and any("'other/8'" in d for d in defs)
 
 
 def test_password_is_masked_in_messages_and_urls():
