@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kiosk": ("facelens.kiosk.cli", "access-control kiosk (full screen); admin subcommands"),
     "attendance": ("facelens.kiosk.cli", "attendance log: export, report, view"),
     "gallery": ("facelens.gallery.cli", "gallery encryption at rest: status, encrypt, decrypt"),
+    "bench-gallery": ("facelens.gallery.pg.bench",
+                      "search p50/p95 and recall@1: pgvector HNSW on a server next to local FAISS"),
     "doctor": ("facelens.install_check",
                "check this install for the onnxruntime/OpenCV pip traps"),
 }
@@ -92,6 +94,9 @@ def build_parser(argv: Sequence[str] | None = None,
     parser = parser_class(prog="facelens", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"facelens {__version__}")
     parser.add_argument("--home", help="data folder (default: $FACELENS_HOME or the platform's)")
+    parser.add_argument("--gallery", metavar="URL",
+                        help="central gallery postgresql://USER@HOST/DB (default: "
+                             "$FACELENS_GALLERY_URL, else the data folder's SQLite gallery)")
     parser.add_argument("--source",
                         help="open the app on this source (camera index, file, URL, folder)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -139,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: list[str], as_json: bool) -> int:
     parser = build_parser(argv, JsonErrorParser if as_json else argparse.ArgumentParser)
     args = parser.parse_args(argv)
+    if args.gallery:  # every place that opens the gallery reads it from there
+        os.environ["FACELENS_GALLERY_URL"] = args.gallery
     if args.command is None:
         from .app.main import run_app  # Qt is imported only for the GUI
 

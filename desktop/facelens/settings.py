@@ -43,6 +43,7 @@ class Settings:
     attendance_window_s: float = setting(300.0, min=0.0, max=7 * 86400.0)  # once per window
     attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
     gallery_encrypted: bool = False  # set by `gallery encrypt`: a clear gallery is then refused
+    gallery_url: str | None = None  # central gallery postgresql:// URL, never with a password
 
     def __post_init__(self) -> None:
         problems = config_schema.problems_of(self)

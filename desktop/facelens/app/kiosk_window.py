@@ -40,6 +40,7 @@ from ..kiosk.config import POLICIES, KioskConfig
 from ..kiosk.pin import AdminPin, PinCheck, PinError
 from ..kiosk.policy import Status, View
 from ..kiosk.station import KioskStation
+from .central_status import CentralStatusLabel
 from .kiosk_audit_table import AuditTable
 from .video_view import to_qimage
 
@@ -294,6 +295,9 @@ class KioskWindow(QWidget):
         top.addLayout(side, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.footer, 1)
+        self.central = CentralStatusLabel(lambda: station.gallery)  # a central gallery's state
+        self.central.setFont(QFont("Sans", 12))
+        bottom.addWidget(self.central)
         bottom.addWidget(admin_button)
         outer = QVBoxLayout(self)
         outer.addLayout(top, 1)

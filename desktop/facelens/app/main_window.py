@@ -30,6 +30,7 @@ from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
 from ..sqlite_access import waiting_at_most
 from . import first_run
+from .central_status import CentralStatusLabel
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .folders import FolderMemory
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.video)
         self.status = LiveStatusBar()
         self.setStatusBar(self.status)
+        self.central_status = CentralStatusLabel(lambda: self.gallery)  # a central gallery
+        self.status.insertPermanentWidget(0, self.central_status)
         self.people = PeopleManager()
         self.verify = VerifyPanel()
         self.tabs = QTabWidget()

@@ -108,7 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON object per line")
     common.add_argument("--home", default=argparse.SUPPRESS, help="data folder")
-    g = sub.add_parser("gallery", help="gallery encryption at rest: status, encrypt, decrypt")
+    g = sub.add_parser("gallery", help="gallery encryption at rest, and push/pull to a central "
+                                         "server")
     gs = g.add_subparsers(dest="gallery_command", metavar="SUBCOMMAND", required=True)
     for name, func, text in [
             ("status", cmd_status, "say whether the gallery is encrypted"),
@@ -123,3 +124,6 @@ def register(sub: argparse._SubParsersAction) -> None:
             p.add_argument("--accept-unencrypted", action="store_true",
                            help="use a gallery found unencrypted although this installation "
                                 "encrypted it (check its people first)")
+    from .pg.cli import register as register_central
+
+    register_central(gs, common)

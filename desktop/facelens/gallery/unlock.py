@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..crypto import PASSPHRASE_ENV
 from ..errors import GalleryError
+from .backend import gallery_location, is_url
 from .gallery import Gallery, default_db_path
 
 
@@ -52,12 +53,26 @@ def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None
                   accept_unencrypted: bool = False) -> Gallery:
     """The gallery of the data folder `home` (see `Gallery.open`), unlocked when encrypted.
 
+    A configured central gallery (``--gallery``, $FACELENS_GALLERY_URL or settings
+    ``gallery_url``) opens instead, as this station's replica: see `sync.ReplicatedGallery`
+    and `backend.gallery_location`.
     `prompt` False (the GUI, the kiosk) never reads the terminal; `ask` (the GUI's dialog)
     is called only when the gallery is encrypted and no passphrase was given otherwise.
     GalleryError when the settings say the gallery is encrypted and it is not (unless
     `accept_unencrypted`: the admin's explicit choice).
     """
-    gallery = Gallery.open(default_db_path(home), model_id, dim,
+    from ..settings import Settings
+
+    location = gallery_location(default_db_path(home),
+                                getattr(Settings.load(home), "gallery_url", None))
+    if is_url(location):  # a station of a central gallery: its replica, synced every 2 s
+        from .sync import ReplicatedGallery
+
+        central = ReplicatedGallery.open(str(location), home, model_id, dim,
+                                         passphrase=passphrase_source(passphrase, prompt, ask))
+        central.start()
+        return central
+    gallery = Gallery.open(location, model_id, dim,
                            passphrase=passphrase_source(passphrase, prompt, ask))
     if not gallery.encrypted and not accept_unencrypted and encryption_expected(home):
         gallery.close()

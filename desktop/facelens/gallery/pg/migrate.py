@@ -1,0 +1,195 @@
+"""`facelens gallery push URL` / `pull URL`: copy a data folder's gallery to a server and back.
+
+Push copies every person and template (of every model, with thumbnails and sources) and this
+station's attendance log; pull copies the server's people and templates into the local
+gallery and restores this station's own attendance rows that the local log lacks. Both skip
+what the other side already has (the same person with the same vector of the same model, the
+same station and entry number), so running them twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import GalleryError
+from .. import db
+from ..gallery import Gallery
+from ..names import clean_name
+from ..station import station_id
+from . import schema
+from .store import PgGallery
+
+ATTENDANCE_DB = "attendance.db"  # as kiosk.factory.ATTENDANCE_DB (the engine imports no kiosk)
+
+
+@dataclass
+class Copied:
+    """What one push or pull added (and skipped because it was already there)."""
+
+    people: int = 0
+    templates: int = 0
+    templates_skipped: int = 0
+    attendance: int = 0
+    attendance_skipped: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
+    """Copy `local` (and `home`'s attendance log) to `central`, in one server transaction."""
+    if local.encrypted and not central.encrypted:
+        raise GalleryError("gallery push: the local gallery is encrypted, and the server would "
+                           "store its templates in clear; nothing was copied. Encrypt the "
+                           "server's gallery first (`facelens --gallery URL gallery encrypt`)")
+    with local._lock:
+        people = local._db.execute("SELECT id, name, created FROM people ORDER BY id").fetchall()
+        templates = local._db.execute(
+            "SELECT id, person_id, model_id, dim, vector, thumbnail, source, created "
+            "FROM templates ORDER BY id").fetchall()
+    entries = _local_entries(home)
+    station = station_id(home)
+    done = Copied()
+
+    def write() -> None:
+        c = central._db
+        for model, dim in {(t[2], t[3]) for t in templates}:
+            schema.ensure_index(c, model, dim)
+        with c.transaction():
+            c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
+            central._check_codec(c)
+            ids = {}
+            for old_id, name, created in people:
+                name = clean_name(name)
+                row = c.execute("SELECT id FROM people WHERE lower(name) = lower(%s)",
+                                (name,)).fetchone()
+                if row is None:
+                    row = c.execute("INSERT INTO people (name, created, updated) VALUES "
+                                    "(%s, %s, %s) RETURNING id", (name, created, created)
+                                    ).fetchone()
+                    done.people += 1
+                ids[old_id] = row[0]
+            have = _server_vectors(central, set(ids.values()))
+            touched = set()
+            for tid, old_pid, model, dim, vector, thumb, src, created in templates:
+                pid = ids[old_pid]
+                vector = local._codec.open_vector(tid, old_pid, model, dim, vector)
+                thumb = local._codec.open_thumbnail(tid, old_pid, thumb)
+                key = (model, int(dim), bytes(vector))
+                if key in have.setdefault(pid, set()):
+                    done.templates_skipped += 1
+                    continue
+                have[pid].add(key)
+                central.insert_template(c, pid, model, dim, np.frombuffer(vector, "<f4"),
+                                        thumb, src, created)
+                touched.add(pid)
+                done.templates += 1
+            for pid in sorted(touched):
+                c.execute("INSERT INTO changes (kind, person_id) VALUES ('push', %s)", (pid,))
+            for seq, ts, day, person, person_id, similarity, source in entries:
+                added = c.execute(
+                    "INSERT INTO attendance (station, station_seq, ts, day, person, person_id, "
+                    "similarity, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (station, station_seq) DO NOTHING",
+                    (station, seq, ts, day, person, person_id, similarity, source)).rowcount
+                done.attendance += added
+                done.attendance_skipped += 1 - added
+
+    with central._lock:
+        central._guard(write)
+    return done
+
+
+def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
+    """Copy `central`'s people and templates into `local` (decrypted with the server gallery's
+    key when it is encrypted; stored the way `local` stores them), and this station's
+    attendance rows the local log lacks back into it."""
+    def read() -> tuple[list, list, list]:
+        c = central._db
+        people = c.execute("SELECT id, name, created FROM people ORDER BY id").fetchall()
+        templates = [
+            (tid, pid, model, dim, central.open_template(tid, pid, model, dim, vec, sealed),
+             central.open_thumbnail(tid, pid, thumb), src, created)
+            for tid, pid, model, dim, vec, sealed, thumb, src, created in c.execute(
+                "SELECT id, person_id, model_id, dim, embedding::real[], sealed, thumbnail, "
+                "source, created FROM templates ORDER BY id")]
+        rows = c.execute(
+            "SELECT station_seq, ts, day, person, person_id, similarity, source FROM attendance "
+            "WHERE station = %s ORDER BY station_seq", (station_id(home),)).fetchall()
+        return people, templates, rows
+
+    with central._lock:
+        people, templates, rows = central._guard(read)
+    done = Copied()
+    before = {p.name.lower() for p in local.people()}
+    done.people = sum(clean_name(name).lower() not in before for _, name, _ in people)
+    with tempfile.TemporaryDirectory(prefix="facelens-pull-") as tmp:
+        path = Path(tmp) / "central.db"
+        conn = db.connect(path, busy_timeout_s=5.0)
+        try:
+            with db.transaction(conn) as c:
+                c.executemany("INSERT INTO people (id, name, created, updated) VALUES "
+                              "(?, ?, ?, ?)", [(i, n, cr, cr) for i, n, cr in people])
+                c.executemany(
+                    "INSERT INTO templates (id, person_id, model_id, dim, vector, thumbnail, "
+                    "source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    templates)
+        finally:
+            conn.close()
+        done.templates = local.import_(path, merge=True)
+    done.templates_skipped = len(templates) - done.templates
+    done.attendance, done.attendance_skipped = _restore_entries(home, rows)
+    return done
+
+
+def _server_vectors(central: PgGallery, person_ids: set[int]
+                    ) -> dict[int, set[tuple[str, int, bytes]]]:
+    """(model, dim, float32 bytes) of the server's templates of these people."""
+    have: dict[int, set[tuple[str, int, bytes]]] = {}
+    if not person_ids:
+        return have
+    for tid, pid, model, dim, vec, sealed in central._db.execute(
+            "SELECT id, person_id, model_id, dim, embedding::real[], sealed FROM templates "
+            "WHERE person_id = ANY(%s)", (sorted(person_ids),)):
+        have.setdefault(pid, set()).add(
+            (model, int(dim), central.open_template(tid, pid, model, dim, vec, sealed)))
+    return have
+
+
+def _local_entries(home: Path) -> list[tuple]:
+    path = Path(home) / ATTENDANCE_DB
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT seq, ts, day, person, person_id, similarity, source "
+                            "FROM entries ORDER BY seq").fetchall()
+    except sqlite3.Error as exc:
+        raise GalleryError(f"attendance log {path}: cannot be read ({exc}); nothing was "
+                           "copied") from exc
+    finally:
+        conn.close()
+
+
+def _restore_entries(home: Path, rows: list[tuple]) -> tuple[int, int]:
+    """Insert the rows (this station's, by entry number) the local log lacks."""
+    if not rows:
+        return 0, 0
+    from ...attendance import AttendanceStore
+
+    store = AttendanceStore(Path(home) / ATTENDANCE_DB)  # creates the log and its schema
+    try:
+        added = 0
+        with db.transaction(store.conn) as c:
+            for row in rows:
+                added += c.execute(
+                    "INSERT OR IGNORE INTO entries (seq, ts, day, person, person_id, similarity, "
+                    "source) VALUES (?, ?, ?, ?, ?, ?, ?)", row).rowcount
+    finally:
+        store.close()
+    return added, len(rows) - added

@@ -1,0 +1,101 @@
+"""The central gallery's tables on PostgreSQL, and one HNSW index per embedding model.
+
+`templates.embedding` is an untyped ``vector`` so that models of any size share the table;
+each model gets a partial HNSW index over ``embedding::vector(dim)`` (pgvector's way of
+indexing several sizes in one column). Sealed (encrypted) templates keep ``embedding`` NULL
+and their vector in ``sealed``: the server stores and returns them without the key.
+Every change to people or templates adds a row to ``changes``; stations poll its newest
+``seq`` to know when to refresh their replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # psycopg is optional (the 'central' extra); imported where it is used
+    from psycopg import Connection
+
+SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE TABLE IF NOT EXISTS people (
+    id      bigserial PRIMARY KEY,
+    name    text NOT NULL,
+    created text NOT NULL,
+    updated text NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS people_name ON people (lower(name));
+CREATE TABLE IF NOT EXISTS templates (
+    id        bigserial PRIMARY KEY,
+    person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    model_id  text NOT NULL,
+    dim       integer NOT NULL CHECK (dim > 0),
+    embedding vector,
+    sealed    bytea,
+    thumbnail bytea,
+    source    text,
+    created   text NOT NULL,
+    CHECK ((embedding IS NULL) <> (sealed IS NULL))
+);
+CREATE INDEX IF NOT EXISTS templates_person ON templates (person_id, model_id, dim);
+CREATE TABLE IF NOT EXISTS meta (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq       bigserial PRIMARY KEY,
+    kind      text NOT NULL,
+    person_id bigint,
+    at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS attendance (
+    id          bigserial PRIMARY KEY,
+    station     text NOT NULL,
+    station_seq bigint NOT NULL,
+    ts          text NOT NULL,
+    day         text NOT NULL,
+    person      text,
+    person_id   bigint,
+    similarity  double precision,
+    source      text,
+    UNIQUE (station, station_seq)
+);
+CREATE INDEX IF NOT EXISTS attendance_day ON attendance (day, person);
+CREATE TABLE IF NOT EXISTS audit (
+    id          bigserial PRIMARY KEY,
+    station     text NOT NULL,
+    station_seq bigint NOT NULL,
+    ts          text NOT NULL,
+    kind        text NOT NULL,
+    detail      jsonb NOT NULL,
+    UNIQUE (station, station_seq)
+);
+"""
+
+
+def create(conn: Connection) -> None:
+    """Create the tables if missing (safe to run by several stations at once)."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(4640)")  # one creator at a time
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+
+def index_name(model_id: str, dim: int) -> str:
+    digest = hashlib.sha1(f"{model_id}/{dim}".encode()).hexdigest()[:12]
+    return f"templates_hnsw_{digest}"
+
+
+def ensure_index(conn: Connection, model_id: str, dim: int) -> None:
+    """The HNSW index (inner product) over `model_id`'s templates, created if missing."""
+    from psycopg import sql
+
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(4641)")
+        conn.execute(sql.SQL(
+            "CREATE INDEX IF NOT EXISTS {name} ON templates USING hnsw "
+            "((embedding::vector({dim})) vector_ip_ops) "
+            "WHERE model_id = {model} AND dim = {dim}").format(
+                name=sql.Identifier(index_name(model_id, dim)), dim=sql.Literal(int(dim)),
+                model=sql.Literal(model_id)))

@@ -1,0 +1,396 @@
+"""Offline first: a station's local replica of the central gallery, and its outbox.
+
+A station (an app or a kiosk with its own data folder) recognises against a local SQLite
+replica of the central gallery (`REPLICA_FILE`, searched through FAISS like any local
+gallery), so doors keep opening while the server is away. Every `sync` it
+
+- delivers its outbox: the attendance log (``attendance.db``) and kiosk audit log
+  (``kiosk_audit.db``) are append-only with a monotonic ``seq``, so the outbox is each log
+  past a durable "delivered up to" mark (kept in `STATE_FILE`). Rows are sent in ``seq``
+  order under (station id, seq), which the server's UNIQUE key turns into exactly once: a row
+  re-sent after a crash between the server's commit and the mark's update is ignored;
+- polls the server's change number and, when it moved (an enrolment, rename or removal on any
+  station), replaces the replica with the server's gallery (read in one snapshot).
+
+Enrolments, renames and removals go to the server (they need it) and then to the replica.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GalleryError
+from . import db, sealing
+from .gallery import Gallery
+from .records import Match, Person
+from .station import station_id
+
+REPLICA_FILE = "central-replica.db"
+STATE_FILE = "central-sync.db"
+ATTENDANCE_DB = "attendance.db"  # kiosk.factory's names (the engine imports no kiosk)
+AUDIT_DB = "kiosk_audit.db"
+BATCH = 500  # rows per delivery transaction
+
+STATE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS delivered (log TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+ATTENDANCE_SQL = ("SELECT seq, ts, day, person, person_id, similarity, source FROM entries "
+                  "WHERE seq > ? ORDER BY seq LIMIT ?")
+AUDIT_COLUMNS = ["ts", "policy", "claimed", "matched", "similarity", "threshold", "antispoof",
+                 "antispoof_threshold", "temporal", "temporal_threshold", "sharpness",
+                 "granted", "reason", "action"]  # thumbnails stay on the station
+AUDIT_SQL = (f"SELECT seq, {', '.join(AUDIT_COLUMNS)} FROM decisions WHERE seq > ? "
+             "ORDER BY seq LIMIT ?")
+
+
+class Outbox:
+    """The station's logs past their delivered marks: what the server has not got yet."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self.station = station_id(home)
+        self._state = sqlite3.connect(self.home / STATE_FILE, isolation_level=None,
+                                      check_same_thread=False, timeout=5)
+        self._state.execute("PRAGMA journal_mode = WAL")
+        self._state.execute("PRAGMA synchronous = FULL")
+        self._state.executescript(STATE_SCHEMA)
+
+    def close(self) -> None:
+        self._state.close()
+
+    def mark(self, log: str) -> int:
+        row = self._state.execute("SELECT seq FROM delivered WHERE log = ?", (log,)).fetchone()
+        return row[0] if row else 0
+
+    def _set_mark(self, log: str, seq: int) -> None:
+        self._state.execute("INSERT INTO delivered (log, seq) VALUES (?, ?) ON CONFLICT(log) "
+                            "DO UPDATE SET seq = excluded.seq", (log, seq))
+
+    def get(self, key: str) -> str | None:
+        row = self._state.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, value: str) -> None:
+        self._state.execute("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                            "DO UPDATE SET value = excluded.value", (key, value))
+
+    def _rows(self, log: str, sql: str, limit: int | None = None) -> list[tuple]:
+        """`sql` on the log file `log` with (its mark[, limit]); [] while it does not exist."""
+        path = self.home / log
+        if not path.exists():
+            return []
+        params = (self.mark(log),) if limit is None else (self.mark(log), limit)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []  # the log exists but has no table yet
+            raise
+        finally:
+            conn.close()
+
+    def queued(self) -> int:
+        """Rows logged here and not yet delivered."""
+        count = 0
+        for log, table in ((ATTENDANCE_DB, "entries"), (AUDIT_DB, "decisions")):
+            rows = self._rows(log, f"SELECT count(*) FROM {table} WHERE seq > ?")
+            count += rows[0][0] if rows else 0
+        return count
+
+    def deliver(self, central) -> int:
+        """Send everything queued, in order, `BATCH` rows per server transaction."""
+        sent = 0
+        for log, sql, insert in ((ATTENDANCE_DB, ATTENDANCE_SQL, self._insert_attendance),
+                                 (AUDIT_DB, AUDIT_SQL, self._insert_audit)):
+            while rows := self._rows(log, sql, BATCH):
+                def write(rows: list[tuple] = rows, insert: Callable = insert) -> None:
+                    c = central._db
+                    with c.transaction():
+                        for row in rows:
+                            insert(c, row)
+                with central._lock:
+                    central._guard(write)
+                self._set_mark(log, rows[-1][0])  # after the server's commit
+                sent += len(rows)
+        return sent
+
+    def _insert_attendance(self, c, row: tuple) -> None:
+        seq, ts, day, person, person_id, similarity, source = row
+        c.execute("INSERT INTO attendance (station, station_seq, ts, day, person, person_id, "
+                  "similarity, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                  "ON CONFLICT (station, station_seq) DO NOTHING",
+                  (self.station, seq, ts, day, person, person_id, similarity, source))
+
+    def _insert_audit(self, c, row: tuple) -> None:
+        detail = dict(zip(AUDIT_COLUMNS, row[1:], strict=True))
+        c.execute("INSERT INTO audit (station, station_seq, ts, kind, detail) VALUES "
+                  "(%s, %s, %s, 'decision', %s) ON CONFLICT (station, station_seq) DO NOTHING",
+                  (self.station, row[0], detail["ts"], json.dumps(detail)))
+
+
+class ReplicatedGallery:
+    """The central gallery as a station sees it: searched locally, kept fresh by `sync`.
+
+    Offers what `Gallery` offers (see `backend.GalleryBackend`); `status` says whether the
+    server is reachable and how many rows wait in the outbox.
+    """
+
+    def __init__(self, url: str, home: Path, model_id: str, dim: int,
+                 connect_timeout_s: int = 2, passphrase: sealing.Passphrase = None) -> None:
+        from .pg.url import mask_url
+
+        self.url = url
+        self.masked_url = mask_url(url)
+        self.home = Path(home)
+        self.model_id = model_id
+        self.dim = int(dim)
+        self._timeout = connect_timeout_s
+        self._lock = threading.RLock()
+        self._passphrase = passphrase
+        self.replica = Gallery.open(self.home / REPLICA_FILE, model_id, self.dim,
+                                    passphrase=passphrase)
+        self.outbox = Outbox(self.home)
+        self._central = None
+        self.offline_since: datetime | None = None
+        self.last_error = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def open(cls, url: str, home: Path, model_id: str, dim: int, *,
+             passphrase: sealing.Passphrase = None, **_: object) -> ReplicatedGallery:
+        """The station's replica of `url`, synced once now if the server is reachable.
+
+        An encrypted central gallery needs `passphrase`; its replica is encrypted too.
+        """
+        gallery = cls(url, home, model_id, dim, passphrase=passphrase)
+        gallery.sync()
+        return gallery
+
+    # -- the link to the server ------------------------------------------------------------
+
+    def _connected(self):
+        from .pg.store import PgGallery
+
+        if self._central is None:
+            self._central = PgGallery.open(self.url, self.model_id, self.dim,
+                                           connect_timeout_s=self._timeout,
+                                           passphrase=self._passphrase)
+        return self._central
+
+    def _went_offline(self, exc: GalleryError) -> None:
+        if self._central is not None:
+            self._central.close()
+            self._central = None
+        if self.offline_since is None:
+            self.offline_since = datetime.now().astimezone()
+        self.last_error = str(exc)
+
+    def sync(self) -> bool:
+        """Deliver the outbox, then refresh the replica if the server's gallery changed.
+
+        Returns whether the server was reached; never raises for an unreachable server.
+        """
+        from .pg.store import CentralUnreachable
+
+        with self._lock:
+            try:
+                self._with_server(lambda central: (self.outbox.deliver(central),
+                                                   self._refresh(central)))
+            except CentralUnreachable as exc:
+                self._went_offline(exc)
+                return False
+            self.offline_since = None
+            self.last_error = ""
+            return True
+
+    def _with_server(self, fn: Callable):
+        """`fn(server)`; a connection that broke since last time is replaced once."""
+        from .pg.store import CentralUnreachable
+
+        had = self._central is not None
+        try:
+            return fn(self._connected())
+        except CentralUnreachable:
+            if not had:
+                raise
+            self._central.close()
+            self._central = None
+            return fn(self._connected())
+
+    def _refresh(self, central, force: bool = False) -> None:
+        """Replace the replica with the server's gallery when its change number moved."""
+        def read() -> tuple[int, list, list]:
+            c = central._db
+            with c.transaction():
+                c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                number = c.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+                if not force and str(number) == self.outbox.get("change"):
+                    return number, [], []
+                people = c.execute("SELECT id, name, created, updated FROM people").fetchall()
+                templates = [
+                    (tid, pid, model, dim,
+                     central.open_template(tid, pid, model, dim, vec, sealed),
+                     central.open_thumbnail(tid, pid, thumb), src, created)
+                    for tid, pid, model, dim, vec, sealed, thumb, src, created in c.execute(
+                        "SELECT id, person_id, model_id, dim, embedding::real[], sealed, "
+                        "thumbnail, source, created FROM templates")]
+                return number, people, templates
+
+        with central._lock:
+            number, people, templates = central._guard(read)
+        if not force and str(number) == self.outbox.get("change"):
+            return
+        if central.encrypted and not self.replica.encrypted:  # sealed here too
+            phrase = self._passphrase() if callable(self._passphrase) else self._passphrase
+            self.replica.encrypt(phrase)
+        _replace_replica(self.replica, people, templates)
+        self.outbox.put("change", str(number))
+
+    def status(self) -> str:
+        """ "central gallery: connected" or "...: offline since HH:MM, N rows queued"."""
+        if self._stop.is_set():
+            return "central gallery: closed"
+        queued = self.outbox.queued()
+        if self.offline_since is None:
+            state = "connected"
+        else:
+            state = f"offline since {self.offline_since:%H:%M}"
+        if not queued and self.offline_since is None:
+            return f"central gallery: {state}"
+        return f"central gallery: {state}, {queued} row{'s' if queued != 1 else ''} queued"
+
+    def start(self, every_s: float = 2.0) -> None:
+        """Sync in a background thread every `every_s` seconds until `close`."""
+        def loop() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.sync()
+                except GalleryError as exc:  # e.g. a local disk fault: say so, keep going
+                    self.last_error = str(exc)
+
+        self._thread = threading.Thread(target=loop, name="central-sync", daemon=True)
+        self._thread.start()
+
+    # -- reading: the replica --------------------------------------------------------------
+
+    @property
+    def encrypted(self) -> bool:
+        return self.replica.encrypted
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.replica.warnings
+
+    def identify(self, embeddings: np.ndarray, threshold: float) -> list[Match]:
+        return self.replica.identify(embeddings, threshold)
+
+    def verify(self, name: str, embedding: np.ndarray, threshold: float) -> Match:
+        return self.replica.verify(name, embedding, threshold)
+
+    def people(self) -> list[Person]:
+        return self.replica.people()
+
+    def count_templates(self) -> int:
+        return self.replica.count_templates()
+
+    # -- writing: the server, then the replica ---------------------------------------------
+
+    def _write(self, what: str, fn: Callable):
+        from .pg.store import CentralUnreachable
+
+        with self._lock:
+            try:
+                result = self._with_server(fn)
+                self._refresh(self._central)
+            except CentralUnreachable as exc:
+                self._went_offline(exc)
+                raise GalleryError(f"{what}: the central gallery {self.masked_url} is offline "
+                                   f"since {self.offline_since:%H:%M}; nothing was changed. "
+                                   "Try again when it is back (recognition goes on meanwhile)"
+                                   ) from exc
+        return result
+
+    def enrol(self, name: str, embeddings: np.ndarray,
+              thumbnails: list[bytes | None] | None = None,
+              sources: list[str] | None = None) -> int:
+        return self._write(f"enrol {name!r}",
+                           lambda c: c.enrol(name, embeddings, thumbnails, sources))
+
+    def rename(self, old: str, new: str) -> None:
+        self._write(f"rename {old!r}", lambda c: c.rename(old, new))
+
+    def remove(self, name: str) -> int:
+        return self._write(f"remove {name!r}", lambda c: c.remove(name))
+
+    def export(self, path: Path) -> None:
+        """Write this station's replica (the central gallery as last synced) to `path`."""
+        with self._lock:
+            self.replica.export(path)
+
+    def import_(self, path: Path, merge: bool = True, passphrase: sealing.Passphrase = None
+                ) -> int:
+        raise GalleryError(f"import into the central gallery {self.masked_url}: not done from "
+                           "a station; nothing was changed. Import the file into a local "
+                           "gallery and run `facelens gallery push URL` from there")
+
+    def encrypt(self, passphrase: str) -> int:
+        """Encrypt the central gallery (and then this replica) with `passphrase`."""
+        self._passphrase = passphrase
+        return self._write("encrypt", lambda c: c.encrypt(passphrase))
+
+    def decrypt(self) -> int:
+        """Store the central gallery's templates (and this replica's) in clear again."""
+        count = self._write("decrypt", lambda c: c.decrypt())
+        with self._lock:
+            self.replica.decrypt()
+        return count
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._stop.set()  # also tells `status` not to read the closed outbox
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        with self._lock:
+            if self._central is not None:
+                self._central.close()
+                self._central = None
+            self.replica.close()
+            self.outbox.close()
+
+    def __enter__(self) -> ReplicatedGallery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _replace_replica(replica: Gallery, people: list, templates: list) -> None:
+    """Make `replica` hold exactly the server's people and templates (one transaction)."""
+    with tempfile.TemporaryDirectory(prefix="facelens-replica-") as tmp:
+        path = Path(tmp) / "snapshot.db"
+        conn = db.connect(path, busy_timeout_s=5.0)
+        try:
+            with db.transaction(conn) as c:
+                c.executemany("INSERT INTO people (id, name, created, updated) VALUES "
+                              "(?, ?, ?, ?)", people)
+                c.executemany(
+                    "INSERT INTO templates (id, person_id, model_id, dim, vector, thumbnail, "
+                    "source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    templates)
+        finally:
+            conn.close()
+        replica.import_(path, merge=False)
+
