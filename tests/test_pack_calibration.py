@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from facelens.evaluation import calibrate_pack, calibrated_threshold
-from facelens.modelpack.pack import available_packs, source_manifest
+from facelens.modelpack.pack import recognition_packs, source_manifest
 
 
 @pytest.mark.parametrize(("max_impostor", "threshold"),
@@ -18,7 +18,7 @@ def test_threshold_rule(max_impostor, threshold):
     assert calibrated_threshold(max_impostor) == pytest.approx(threshold)
 
 
-@pytest.mark.parametrize("name", available_packs())
+@pytest.mark.parametrize("name", recognition_packs())
 def test_every_pack_carries_its_calibration(name):
     calib = source_manifest(name)["calibration"]
     assert calib["threshold"] == calibrated_threshold(calib["max_impostor"])
@@ -45,5 +45,5 @@ def test_calibrate_names_an_unknown_pack(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     out = proc.stdout + proc.stderr
-    assert "unknown model pack 'nosuch'" in out and "lite" in out and "standard" in out
+    assert "model pack 'nosuch': unknown pack" in out and "lite" in out and "standard" in out
     json.dumps(out)

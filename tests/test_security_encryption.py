@@ -66,7 +66,9 @@ def test_swapped_clear_gallery_is_refused_everywhere(home, engine, faces_dev, mo
     assert "restore the encrypted gallery from a backup" in err.lower()
     assert main([*h, "gallery", "status", "--json"]) == 2
     out, err = capsys.readouterr()
-    assert json.loads(out) | {"path": ""} == {"path": "", "exists": True, "encrypted": False,
+    status, problem = (json.loads(line) for line in out.splitlines())  # --json: both on stdout
+    assert "NOT encrypted" in problem["error"]
+    assert status | {"path": ""} == {"path": "", "exists": True, "encrypted": False,
                                              "expected_encrypted": True}
     assert "NOT encrypted" in err
     with pytest.raises(GalleryError, match="NOT encrypted"):

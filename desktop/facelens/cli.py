@@ -24,7 +24,7 @@ from .errors import FaceLensError
 # subcommand sets ``func(args) -> int``. tests/test_startup.py checks this against the modules.
 COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("facelens.live.cli", "measure the live pipeline on a recorded 640x480 video"),
-    "models": ("facelens.modelpack.cli", "build, list or verify model packs"),
+    "models": ("facelens.modelpack.cli", "build, list, verify, install or export model packs"),
     "enrol": ("facelens.engine_cli", "enrol a person from one or more photos (one is enough)"),
     "identify": ("facelens.engine_cli", "name every face in photos, or 'not recognised'"),
     "verify": ("facelens.engine_cli", "check 1:1 whether the largest face is the claimed person"),

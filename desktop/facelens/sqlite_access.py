@@ -114,8 +114,10 @@ def open_read_only(path: Path, timeout_s: float) -> sqlite3.Connection:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
     except sqlite3.OperationalError as exc:
+        if is_locked(exc):
+            return conn  # the caller's first read waits for the lock (`wait_if_locked`)
         conn.close()
-        if is_locked(exc) or can_write(path):
+        if can_write(path):
             raise
     wal = path.with_name(path.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:

@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
 
 from ..far_table import FarTable
 from ..modelpack.facts import pack_facts
-from ..modelpack.pack import available_packs
+from ..modelpack.pack import recognition_packs
 from ..settings import Settings
 
 PROVIDERS = [("Auto (CUDA if it loads, else CPU)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
-PACKS = available_packs()
+PACKS = recognition_packs()  # the packs the engine can run (not download-only recipes)
 
 
 def pack_text(name: str) -> str:
@@ -115,7 +115,7 @@ class SettingsDialog(QDialog):
         self.pack.setCurrentText(settings.model_pack)
         self.pack_info = QLabel(pack_text(settings.model_pack))
         self.pack_info.setWordWrap(True)
-        self.pack.currentTextChanged.connect(lambda n: self.pack_info.setText(pack_text(n)))
+        self.pack.currentTextChanged.connect(self._show_pack)
         self.folder = QLineEdit(data_folder)
         browse = QPushButton("Choose...")
         browse.clicked.connect(self._browse)
@@ -132,6 +132,7 @@ class SettingsDialog(QDialog):
         box.addLayout(slider_row)
         box.addWidget(self.meaning)
         self.meaning.setMinimumWidth(360)
+        self.pack_info.setMinimumWidth(360)
         form = QFormLayout(self)
         form.addRow("Match threshold", threshold_box)
         form.addRow("Detection scale", self.scale)
@@ -161,11 +162,26 @@ class SettingsDialog(QDialog):
         self.slider_value.setText(f"{self.threshold:.2f}")
         self.meaning.setText(threshold_meaning(self.threshold, self.default, self.far,
                                                self.far_table))
-        # a longer text needs more lines: grow the label (and the dialog) to show all of them
-        width = max(self.meaning.width(), self.meaning.minimumWidth())
-        needed = self.meaning.heightForWidth(width)
-        if needed > self.meaning.minimumHeight():
-            self.meaning.setMinimumHeight(needed)
+        self._fit(self.meaning)
+
+    def _show_pack(self, name: str) -> None:
+        self.pack_info.setText(pack_text(name))
+        self._fit(self.pack_info)
+
+    def _fit(self, label: QLabel) -> None:
+        """Grow a wrapped label (and the dialog) so every line of its text shows: a form
+        layout does not pass a label's height-for-width on to the window by itself."""
+        width = max(label.width(), label.minimumWidth())
+        needed = label.heightForWidth(width)
+        if needed > label.minimumHeight():
+            label.setMinimumHeight(needed)
+            if self.isVisible():
+                self.adjustSize()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)  # the labels have their real width only now
+        self._fit(self.meaning)
+        self._fit(self.pack_info)
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Data folder", self.folder.text())

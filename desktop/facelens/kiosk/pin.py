@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic_write import write_atomic
+from ..atomic_write import write_atomic, write_error
 from ..config_schema import ConfigError, from_dict, read_json, setting
 from ..errors import FaceLensError
 
@@ -171,9 +171,8 @@ class AdminPin:
         """
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise PinError(f"admin PIN: cannot open its lock file {self.lock_path} ({exc}); "
-                           "check that the data folder can be written") from exc
+        except OSError as exc:  # read-only or full: tries cannot be counted, so none is taken
+            raise write_error(self.lock_path, exc) from exc
         try:
             yield _try_lock(fd)
         finally:

@@ -16,9 +16,10 @@ def known_packs() -> list[str]:
     return sorted(p.stem for p in MANIFESTS.glob("*.json"))
 
 
-def check_pack_name(name: object) -> str:
-    """`name` if it names a known pack; ModelPackError (saying which are known) otherwise."""
-    known = known_packs()
+def check_pack_name(name: object, known: list[str] | None = None) -> str:
+    """`name` if it names a known pack (of `known`, default :func:`known_packs`);
+    ModelPackError (saying which are known) otherwise."""
+    known = known_packs() if known is None else known
     if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
         raise ModelPackError(f"model pack {name!r}: not a pack name (letters, digits, - and _ "
                              f"only, never a path); use one of: {', '.join(known)}")

@@ -44,12 +44,23 @@ def _quiet(msg: str, fraction: float) -> None:
 
 def source_manifest(name: str) -> dict:
     """The pinned recipe of pack `name` (``models/<name>.json`` in the repository)."""
-    check_pack_name(name)
+    check_pack_name(name, available_packs())
     path = MANIFESTS / f"{name}.json"
     if not path.exists():
         known = ", ".join(available_packs()) or "none"
         raise ModelPackError(f"unknown model pack {name!r} (known: {known})")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def recognition_packs() -> list[str]:
+    """Packs the engine can run on their own: their recipe declares a detector and an
+    embedder (a downloadable recipe without them, or an add-on such as `minifasnet`, is not)."""
+    out = []
+    for name in available_packs():
+        roles = source_manifest(name).get("roles", {})
+        if isinstance(roles, dict) and {"detector", "embedder"} <= set(roles):
+            out.append(name)
+    return out
 
 
 def available_packs() -> list[str]:
@@ -96,7 +107,7 @@ def build_pack(name: str = "lite", force: bool = False, progress: Progress = _qu
     """Build pack `name` from its pinned source; returns the verified pack.
 
     A pack downloaded from a URL is fetched only once `accept_licence` accepts its licence."""
-    check_pack_name(name)
+    check_pack_name(name, available_packs())
     home = home or models_home()
     with _build_lock(home, name):
         if (home / name / MANIFEST).exists() and not force:
