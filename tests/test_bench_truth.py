@@ -1,0 +1,113 @@
+"""The bench's ground-truth accounting (live/truth.py) on the boxes of real synthetic videos,
+and the bench's new options end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from facelens.cli import main as facelens_main
+from facelens.images import load_image
+from facelens.live.synth import Actor, write_video
+from facelens.live.truth import match_frame, score_run
+
+
+def photo(faces_dev, who):
+    return load_image(sorted((faces_dev / "people" / who).iterdir())[0])
+
+
+@pytest.fixture(scope="module")
+def video(faces_dev, tmp_path_factory):
+    actors = [Actor(photo(faces_dev, "bbt_amy"), "Amy"), Actor(photo(faces_dev, "bbt_raj"), "Raj"),
+              Actor(photo(faces_dev, "bbt_penny"), "stranger")]
+    return write_video(tmp_path_factory.mktemp("truth") / "t.avi", actors, seconds=1.0,
+                       face_px=120, speed=0.5)
+
+
+ENROLLED = {"Amy", "Raj"}
+
+
+def as_answers(video, shift: float = 0.0, names=None) -> dict:
+    """The truth itself as the answer, boxes moved right by `shift` face widths."""
+    out = {}
+    for fid, faces in enumerate(video.boxes):
+        frame = []
+        for label, (x1, y1, x2, y2) in faces:
+            dx = shift * (x2 - x1)
+            name = (names or {}).get(label, None if label not in ENROLLED else label)
+            frame.append(((x1 + dx, y1, x2 + dx, y2), name))
+        out[fid] = frame
+    return out
+
+
+def test_truth_as_the_answer_scores_one(video):
+    got = score_run(video.boxes, as_answers(video), ENROLLED)
+    assert got["face_frames"] == 3 * video.frames
+    for key in ("iou_mean", "iou_ge_05", "named_right", "frames_all_right", "correct_fraction"):
+        assert got[key] == 1.0, key
+    assert got["strangers_named"] == 0.0 and got["boxes_on_nothing"] == 0
+
+
+def test_shifted_boxes_score_lower(video):
+    exact = score_run(video.boxes, as_answers(video), ENROLLED)
+    near = score_run(video.boxes, as_answers(video, 0.2), ENROLLED)
+    far = score_run(video.boxes, as_answers(video, 0.5), ENROLLED)
+    assert exact["iou_mean"] > near["iou_mean"] > far["iou_mean"] > 0
+    assert near["correct_fraction"] == 1.0  # IoU 0.67: still on the face
+    assert far["correct_fraction"] == 0.0 and far["frames_all_right"] == 0.0  # IoU 0.33
+    assert far["named_right"] == 1.0  # names are still right; only the boxes are off
+
+
+def test_wrong_names_and_named_strangers_count(video):
+    got = score_run(video.boxes, as_answers(video, names={"stranger": "Amy", "Raj": None}),
+                    ENROLLED)
+    assert got["strangers_named"] == 1.0
+    assert got["named_right"] == pytest.approx(1 / 3, abs=1e-3)
+    assert got["correct_fraction"] == pytest.approx(1 / 3, abs=1e-3)
+    assert got["frames_all_right"] == 0.0 and got["iou_mean"] == 1.0
+
+
+def test_missing_and_extra_boxes(video):
+    answers = as_answers(video)
+    label, box = video.boxes[0][0]
+    answers[0] = answers[0][1:]  # Amy missed on frame 0
+    answers[1] = answers[1] + [((600.0, 400.0, 639.0, 479.0), "Raj")]  # a box on nothing
+    only = {0: answers[0], 1: answers[1], 2: answers[2]}
+    got = score_run(video.boxes, only, ENROLLED)
+    assert got["face_frames"] == 9 and got["boxes_on_nothing"] == 1
+    assert got["frames_all_right"] == pytest.approx(1 / 3, abs=1e-3)
+    assert got["correct_fraction"] == pytest.approx(8 / 9, abs=1e-3)
+    assert match_frame(video.boxes[0], answers[0])[0] == (0.0, None, False)
+
+
+def test_door_motion_speed(video):
+    """Peak horizontal speed of speed=0.5: half a face width per 100 ms (3 frames at 30 FPS)."""
+    steps = [abs(b[1][0] - a[1][0])
+             for f0, f1 in zip(video.boxes[:-1], video.boxes[1:], strict=True)
+             for a, b in zip(f0, f1, strict=True)]
+    per_100ms = 3 * max(steps) / 120
+    assert 0.4 <= per_100ms <= 0.55, per_100ms
+
+
+def test_bench_json_has_truth_and_throughput(capsys):
+    code = facelens_main(["bench", "--faces", "1", "--seconds", "2", "--motion", "door",
+                          "--as-fast-as-possible", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (run,) = out["runs"]
+    assert out["paced"] is False and run["motion"] == "door" and run["enrolled"] == 1
+    for loop in ("pipeline", "naive"):
+        fig = run[loop]
+        assert fig["face_frames"] > 0 and 0 < fig["iou_mean"] <= 1
+        assert 0 <= fig["correct_fraction"] <= 1 and fig["cpu_ms_per_frame"] > 0
+    # unpaced: nothing is dropped by the naive loop, every frame of the clip is labelled
+    assert run["naive"]["dropped"] == 0 and run["naive"]["face_frames"] == 60
+    assert run["naive"]["correct_fraction"] >= 0.9  # detection on each frame is on the face
+
+
+def test_bench_rejects_unknown_motion_and_peer(capsys):
+    assert facelens_main(["bench", "--motion", "walk"]) != 0
+    assert "--motion walk: unknown motion" in capsys.readouterr().err
+    assert facelens_main(["bench", "--peer", "dlib"]) != 0
+    assert "--peer dlib: unknown peer" in capsys.readouterr().err
