@@ -4,6 +4,7 @@ and the bench's new options end to end."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -111,3 +112,26 @@ def test_bench_rejects_unknown_motion_and_peer(capsys):
     assert "--motion walk: unknown motion" in capsys.readouterr().err
     assert facelens_main(["bench", "--peer", "dlib"]) != 0
     assert "--peer dlib: unknown peer" in capsys.readouterr().err
+
+
+def test_peer_absent_is_skipped_with_a_message(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "face_recognition", None)  # import fails as if absent
+    code = facelens_main(["bench", "--faces", "1", "--seconds", "1", "--motion", "door",
+                          "--peer", "face_recognition", "--json"])
+    assert code == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out.strip().splitlines()[-1])
+    assert "pip install 'facelens[peer]'" in out["peer_skipped"]
+    assert "peer skipped: --peer face_recognition: the package is not installed" in captured.err
+    assert "peer" not in out["runs"][0] and "pipeline" in out["runs"][0]
+
+
+def test_peer_runs_beside_the_pipeline(capsys):
+    pytest.importorskip("face_recognition", reason="the optional extra 'peer' is not installed")
+    code = facelens_main(["bench", "--faces", "1", "--seconds", "1", "--motion", "door",
+                          "--peer", "face_recognition", "--as-fast-as-possible", "--json"])
+    assert code == 0
+    (run,) = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["runs"]
+    peer = run["peer"]
+    assert peer["face_frames"] == 30 and peer["dropped"] == 0
+    assert peer["named_right"] >= 0.9 and peer["iou_mean"] > 0.4
