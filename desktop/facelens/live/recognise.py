@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import FaceLensError
-from .follow import cut_template, follow, small_grey
+from .follow import cut_template, follow_track, small_grey
 from .scene import (
     NOT_RECOGNISED,
     RECOGNISED,
@@ -142,7 +142,7 @@ class Recogniser:
         with self._state:
             for track in self.tracker.tracks:
                 if track.template is not None and track.seen_frame != frame.frame_id:
-                    track.box, _ = follow(grey, track.template, track.box, FOLLOW_SCALE)
+                    follow_track(grey, track, frame.frame_id, FOLLOW_SCALE)
             faces = tuple(f for f in map(self._label, self.tracker.tracks) if f is not None)
             boxes = {t.track_id: t.box.copy() for t in self.tracker.tracks}
             verify = self._verify if self.verify_name else None
