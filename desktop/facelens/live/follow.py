@@ -44,6 +44,7 @@ def cut_template(grey: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray 
 
 VELOCITY_GAIN = 0.5  # weight of the newest measured velocity (alpha-beta filter)
 MAX_GAP = 6  # frames: the search widens with the frames since the box was placed, up to this
+SEARCH = 0.6  # search margin around the box, as a share of the template side, per frame
 
 
 def follow_track(grey: np.ndarray, track, frame_id: int, scale: float) -> float:
@@ -56,7 +57,7 @@ def follow_track(grey: np.ndarray, track, frame_id: int, scale: float) -> float:
     gap = max(1, frame_id - max(track.box_frame, track.seen_frame))
     v = track.velocity
     old = np.asarray(track.box, np.float32)
-    box, score = follow(grey, track.template, old, scale, search=0.4 * min(gap, MAX_GAP),
+    box, score = follow(grey, track.template, old, scale, search=SEARCH * min(gap, MAX_GAP),
                         offset=(float(v[0]) * gap, float(v[1]) * gap))
     if score >= MIN_MATCH:
         moved = (box[:2] - old[:2]) / gap
