@@ -211,3 +211,23 @@ def test_six_faces_keep_their_boxes_at_fast_motion(engine, tmp_path):
     gallery.close()
     assert got["boxes_on_nothing"] == 0, got
     assert got["iou_ge_05"] >= 0.95, got
+
+
+def test_unpaced_lockstep_pipeline_detects_every_few_frames(engine, video, tmp_path):
+    """Read as fast as possible, the pipeline labels every frame and still detects on every
+    detect_every-th one (without lockstep it raced through the clip on one or two detections)."""
+    from facelens.gallery import Gallery
+    from facelens.live.pipeline import LivePipeline
+    from facelens.live.recognise import LiveConfig
+    from facelens.live.sources import SourceSpec
+
+    gallery = Gallery.open(tmp_path / "g.db", engine.model_id, engine.dim)
+    scenes = []
+    config = LiveConfig(engine.default_threshold, detect_every=3)
+    pipe = LivePipeline(engine, lambda: gallery, config, scenes.append, lockstep=True,
+                        paced=False)
+    pipe.start(SourceSpec("file", str(video.path)))
+    assert pipe.wait(60)
+    gallery.close()
+    assert [s.frame_id for s in scenes] == list(range(video.frames))
+    assert pipe.analyses >= video.frames // 3

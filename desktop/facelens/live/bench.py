@@ -131,7 +131,8 @@ def scene_answers(scene) -> list:
 def run_pipeline(engine, gallery: Gallery, video: SynthVideo, config: LiveConfig,
                  enrolled: set[str], paced: bool = True) -> dict:
     """The live pipeline; beside the common figures, how often detection ran and how old the
-    detection behind a label was (boxes are followed between detections)."""
+    detection behind a label was (boxes are followed between detections). Unpaced, detection
+    runs in lockstep on every ``config.detect_every``-th frame, so it keeps pace with the video."""
     latencies: list[float] = []
     ages: list[float] = []
     answers: dict[int, list] = {}
@@ -142,7 +143,8 @@ def run_pipeline(engine, gallery: Gallery, video: SynthVideo, config: LiveConfig
         if scene.detection_age_ms is not None:
             ages.append(scene.detection_age_ms)
 
-    pipe = LivePipeline(engine, lambda: gallery, config, on_scene, paced=paced)
+    pipe = LivePipeline(engine, lambda: gallery, config, on_scene, lockstep=not paced,
+                        paced=paced)
     with ResourceMeter() as meter:
         pipe.start(SourceSpec("file", str(video.path)))
         pipe.wait()
