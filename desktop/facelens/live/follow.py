@@ -93,3 +93,14 @@ def follow(grey: np.ndarray, template: np.ndarray, box: np.ndarray, scale: float
         return box, float(score)
     dx, dy = (rx1 + bx - bx1) / scale, (ry1 + by - by1) / scale
     return box + np.array([dx, dy, dx, dy], np.float32), float(score)
+
+
+SIZE_GAIN = 0.3  # weight of a new detection's box size (its size jitters from frame to frame)
+
+
+def steady_size(old: np.ndarray, new: np.ndarray, gain: float = SIZE_GAIN) -> np.ndarray:
+    """`new` box (centre kept) with its size blended into the `old` box's size."""
+    old, new = np.asarray(old, np.float32), np.asarray(new, np.float32)
+    centre = (new[:2] + new[2:]) / 2
+    size = (1 - gain) * (old[2:] - old[:2]) + gain * (new[2:] - new[:2])
+    return np.concatenate([centre - size / 2, centre + size / 2]).astype(np.float32)

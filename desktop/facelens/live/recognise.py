@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import FaceLensError
-from .follow import cut_template, follow_track, small_grey
+from .follow import cut_template, follow_track, small_grey, steady_size
 from .scene import (
     NOT_RECOGNISED,
     RECOGNISED,
@@ -215,7 +215,8 @@ class Recogniser:
         matched = self.tracker.update(boxes, [f.landmarks for f in faces])
         for track, face in zip(matched, faces, strict=True):
             if track.track_id in now and track.track_id in job.boxes:
-                track.box = face.box + (now[track.track_id] - job.boxes[track.track_id])
+                moved = face.box + (now[track.track_id] - job.boxes[track.track_id])
+                track.box = steady_size(now[track.track_id], moved)
             track.template = cut_template(job.grey, face.box, FOLLOW_SCALE)
             track.seen_frame = job.frame.frame_id
         seen = {t.track_id for t in matched}
