@@ -101,12 +101,15 @@ def test_photo_rejections(engine, faces_dev, tmp_path):
 
 
 def test_bench_json(capsys):
-    assert facelens_main(["bench", "--faces", "1", "--seconds", "2", "--json"]) == 0
+    assert facelens_main(["bench", "--faces", "1", "--seconds", "2", "--motion", "door",
+                          "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     (run,) = out["runs"]
     assert run["faces"] == 1
     common = {"fps_in", "fps_labelled", "dropped", "latency_p50_ms", "latency_p95_ms",
-              "cpu_percent", "peak_rss_mb"}
+              "cpu_percent", "cpu_ms_per_frame", "peak_rss_mb", "face_frames", "iou_mean",
+              "iou_ge_05", "named_right", "strangers_named", "frames_all_right",
+              "correct_fraction", "boxes_on_nothing"}
     assert set(run["naive"]) == common
     assert set(run["pipeline"]) == common | {"detections_per_s", "detection_age_p95_ms"}
     for loop in ("pipeline", "naive"):

@@ -1,14 +1,19 @@
-"""``facelens bench``: a recorded 640x480 video played at its real frame rate through the whole
-live pipeline (capture thread, labeller, analyser), against a naive loop that detects and
-embeds every face of every frame. Figures: FPS in and labelled, dropped frames, capture-to-label
-latency, CPU use and peak memory."""
+"""``facelens bench``: a recorded 640x480 video played through the whole live pipeline (capture
+thread, labeller, analyser), against a naive loop that detects and embeds every face of every
+frame, and optionally a peer library run the same naive way. Figures: FPS in and labelled,
+dropped frames, capture-to-label latency, CPU use and peak memory, and ground truth: how well
+the boxes shown sit on the faces and whether the names are right (see :mod:`.truth`).
+
+Videos are played at their real frame rate, as a camera delivers them, or with
+``as_fast_as_possible`` read as fast as each loop takes frames (throughput, like for like).
+"""
 
 from __future__ import annotations
 
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,16 +21,22 @@ import cv2
 import numpy as np
 import psutil
 
+from ..errors import FaceLensError
 from ..gallery import Gallery
 from ..images import load_image
 from .pipeline import LivePipeline
 from .recognise import LiveConfig
+from .scene import RECOGNISED
 from .sources import IMAGE_SUFFIXES, FrameReader, SourceSpec
-from .synth import Actor, write_video
+from .synth import Actor, SynthVideo, write_video
+from .tracker import iou_matrix
+from .truth import score_run
 
 if TYPE_CHECKING:
     from ..engine.recognizer import FaceEngine
 
+MOTIONS = {"door": 0.5, "fast": 1.0}  # peak speed, face widths per 100 ms
+PEERS = ("face_recognition",)
 
 class ResourceMeter:
     """CPU use (percent of one core) and peak RSS of this process while it runs."""
@@ -47,7 +58,8 @@ class ResourceMeter:
         self._stop.set()
         self._thread.join()
         self.wall = time.monotonic() - self.t0
-        self.cpu_percent = 100.0 * (sum(self.proc.cpu_times()[:2]) - self.cpu0) / self.wall
+        self.cpu_s = sum(self.proc.cpu_times()[:2]) - self.cpu0
+        self.cpu_percent = 100.0 * self.cpu_s / self.wall
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval):
@@ -67,6 +79,7 @@ def figures(reader: FrameReader, latencies: list[float], meter: ResourceMeter) -
         "latency_p50_ms": round(float(np.percentile(lat, 50)), 1),
         "latency_p95_ms": round(float(np.percentile(lat, 95)), 1),
         "cpu_percent": round(meter.cpu_percent, 1),
+        "cpu_ms_per_frame": round(1000.0 * meter.cpu_s / max(len(latencies), 1), 1),
         "peak_rss_mb": round(meter.peak / 2**20, 1),
     }
 
@@ -95,41 +108,64 @@ def sample_faces(engine: FaceEngine, photos: Path | None = None,
     return crops
 
 
-def enrol_actors(engine: FaceEngine, gallery: Gallery, actors: list[Actor],
-                 frame: np.ndarray) -> None:
-    """Enrol each actor from the video's first frame (so the gallery has real matches)."""
+def enrol_actors(engine: FaceEngine, gallery: Gallery, video: SynthVideo, frame: np.ndarray,
+                 strangers: Sequence[str] = ()) -> set[str]:
+    """Enrol each actor but the `strangers` from the video's first frame, each under its true
+    label (detections are matched to the true boxes); returns the enrolled labels."""
     faces = engine.detect(frame, 40)
-    if faces:
-        embs = engine.embed([engine.align(frame, f.landmarks) for f in faces])
-        for i, emb in enumerate(embs):
-            gallery.enrol(f"person{i + 1}", emb[None, :])
+    truth = [(label, box) for label, box in video.boxes[0] if label not in strangers]
+    if not faces or not truth:
+        return set()
+    ious = iou_matrix(np.array([b for _, b in truth], np.float32),
+                      np.array([f.box for f in faces], np.float32))
+    enrolled = set()
+    for (label, _), row in zip(truth, ious, strict=True):
+        best = int(np.argmax(row))
+        if row[best] >= 0.3:
+            emb = engine.embed([engine.align(frame, faces[best].landmarks)])
+            gallery.enrol(label, emb)
+            enrolled.add(label)
+    return enrolled
 
 
-def run_pipeline(engine: FaceEngine, gallery: Gallery, video: Path, config: LiveConfig) -> dict:
+def scene_answers(scene) -> list:
+    """What the view shows for one scene: (box, name or None) per face."""
+    return [(f.box, f.name if f.state == RECOGNISED else None) for f in scene.faces]
+
+
+def run_pipeline(engine: FaceEngine, gallery: Gallery, video: SynthVideo, config: LiveConfig,
+                 enrolled: set[str], paced: bool = True) -> dict:
     """The live pipeline; beside the common figures, how often detection ran and how old the
-    detection behind a label was (boxes are followed by template matching in between)."""
+    detection behind a label was (boxes are followed between detections). Unpaced, detection
+    runs in lockstep on every ``config.detect_every``-th frame, so it keeps pace with the video."""
     latencies: list[float] = []
     ages: list[float] = []
+    answers: dict[int, list] = {}
 
     def on_scene(scene) -> None:
         latencies.append(scene.latency_ms)
+        answers[scene.frame_id] = scene_answers(scene)
         if scene.detection_age_ms is not None:
             ages.append(scene.detection_age_ms)
 
-    pipe = LivePipeline(engine, lambda: gallery, config, on_scene)
+    pipe = LivePipeline(engine, lambda: gallery, config, on_scene, lockstep=not paced,
+                        paced=paced)
     with ResourceMeter() as meter:
-        pipe.start(SourceSpec("file", str(video)))
+        pipe.start(SourceSpec("file", str(video.path)))
         pipe.wait()
     out = figures(pipe.reader, latencies, meter)
     out["detections_per_s"] = round(pipe.analyses / meter.wall, 1)
     out["detection_age_p95_ms"] = round(float(np.percentile(ages or [float("nan")], 95)), 1)
+    out.update(score_run(video.boxes, answers, enrolled))
     return out
 
 
-def run_naive(engine: FaceEngine, gallery: Gallery, video: Path, threshold: float) -> dict:
-    """Newest frame each time; detect on the full frame and embed every face, every frame."""
+def naive_loop(video: SynthVideo, enrolled: set[str], paced: bool,
+               answer: Callable[[np.ndarray], list]) -> dict:
+    """Newest frame each time, `answer(image)` -> [(box, name or None)] on every one."""
     latencies: list[float] = []
-    reader = FrameReader(SourceSpec("file", str(video)))
+    answers: dict[int, list] = {}
+    reader = FrameReader(SourceSpec("file", str(video.path)), paced=paced)
     with ResourceMeter() as meter:
         reader.start()
         last = -1
@@ -138,57 +174,142 @@ def run_naive(engine: FaceEngine, gallery: Gallery, video: Path, threshold: floa
             if frame is None:
                 continue
             last = frame.frame_id
-            faces = engine.detect(frame.image, 40)
-            if faces:
-                embs = engine.embed([engine.align(frame.image, f.landmarks) for f in faces])
-                gallery.identify(embs, threshold)
+            answers[frame.frame_id] = answer(frame.image)
             latencies.append((time.monotonic() - frame.captured) * 1000.0)
         reader.stop()
-    return figures(reader, latencies, meter)
+    out = figures(reader, latencies, meter)
+    out.update(score_run(video.boxes, answers, enrolled))
+    return out
+
+
+def run_naive(engine: FaceEngine, gallery: Gallery, video: SynthVideo, threshold: float,
+              enrolled: set[str], paced: bool = True) -> dict:
+    """Detect on the full frame and embed every face, every frame."""
+
+    def answer(image: np.ndarray) -> list:
+        faces = engine.detect(image, 40)
+        if not faces:
+            return []
+        embs = engine.embed([engine.align(image, f.landmarks) for f in faces])
+        matches = gallery.identify(embs, threshold)
+        return [(tuple(float(v) for v in f.box), m.name)
+                for f, m in zip(faces, matches, strict=True)]
+
+    return naive_loop(video, enrolled, paced, answer)
+
+
+def load_peer(name: str):
+    """The peer library's module; FaceLensError (with what to install) when it is absent."""
+    if name not in PEERS:
+        raise FaceLensError(f"--peer {name}: unknown peer; the one supported is "
+                            f"{', '.join(PEERS)}")
+    try:
+        import face_recognition
+    except (ImportError, SystemExit) as exc:  # face_recognition quit()s without its models
+        raise FaceLensError(
+            f"--peer {name}: the package is not installed ({exc}); install the extra with "
+            "pip install 'facelens[peer]' (face-recognition, face-recognition-models, "
+            "dlib-bin, setuptools<81)") from exc
+    return face_recognition
+
+
+def run_peer(fr, video: SynthVideo, first: np.ndarray, strangers: Sequence[str],
+             paced: bool = True) -> dict:
+    """ageitgey's face_recognition the way its README shows: HOG face_locations and
+    face_encodings on every full frame, compared with faces enrolled from the first frame
+    (under their true boxes) at its default tolerance 0.6."""
+    rgb = np.ascontiguousarray(first[:, :, ::-1])
+    known = [(label, (int(b[1]), int(b[2]), int(b[3]), int(b[0])))
+             for label, b in video.boxes[0] if label not in strangers]
+    names = [label for label, _ in known]
+    encodings = fr.face_encodings(rgb, [loc for _, loc in known])
+
+    def answer(image: np.ndarray) -> list:
+        rgb = np.ascontiguousarray(image[:, :, ::-1])
+        locations = fr.face_locations(rgb)
+        out = []
+        for (top, right, bottom, left), enc in zip(
+                locations, fr.face_encodings(rgb, locations), strict=True):
+            name = None
+            if names:
+                distances = fr.face_distance(encodings, enc)
+                best = int(np.argmin(distances))
+                if distances[best] <= 0.6:
+                    name = names[best]
+            out.append(((float(left), float(top), float(right), float(bottom)), name))
+        return out
+
+    return naive_loop(video, set(names), paced, answer)
 
 
 def run_bench(engine: FaceEngine, counts=(1, 3, 6), seconds: float = 10.0,
               photos: Path | None = None,
               config: LiveConfig | None = None,
-              log: Callable[[str], None] = lambda m: None) -> dict:
-    """Build a 640x480 30 FPS video per face count and measure pipeline and naive loop."""
+              log: Callable[[str], None] = lambda m: None, motions: Sequence[str] = ("door",),
+              paced: bool = True, peer=None) -> dict:
+    """Build a 640x480 30 FPS video per face count and motion; measure the pipeline, the naive
+    loop and (`peer`: a module from :func:`load_peer`) the peer. From 3 faces on, the last
+    actor is a stranger (not enrolled)."""
     config = config or LiveConfig(engine.default_threshold)
     faces = sample_faces(engine, photos, max(counts))
     runs = []
     with tempfile.TemporaryDirectory(prefix="facelens-bench-") as tmp:
-        for n in counts:
-            actors = [Actor(faces[i % len(faces)], f"person{i + 1}") for i in range(n)]
-            face_px = 140 if n <= 4 else 120
-            video = write_video(Path(tmp) / f"faces{n}.avi", actors, seconds, 30.0,
-                                face_px=face_px)
-            cap = cv2.VideoCapture(str(video.path))
-            first = cap.read()[1]
-            cap.release()
-            gallery = Gallery.open(Path(tmp) / f"gallery{n}.db", engine.model_id, engine.dim)
-            enrol_actors(engine, gallery, actors, first)
-            log(f"{n} face(s): pipeline...")
-            pipeline = run_pipeline(engine, gallery, video.path, config)
-            log(f"{n} face(s): naive loop...")
-            naive = run_naive(engine, gallery, video.path, config.threshold)
-            gallery.close()
-            runs.append({"faces": n, "pipeline": pipeline, "naive": naive})
+        for motion in motions:
+            for n in counts:
+                strangers = ("stranger",) if n >= 3 else ()
+                actors = [Actor(faces[i % len(faces)], f"person{i + 1}") for i in range(n)]
+                if strangers:
+                    actors[-1].label = strangers[0]
+                face_px = 140 if n <= 4 else 120
+                video = write_video(Path(tmp) / f"faces{n}-{motion}.avi", actors, seconds,
+                                    30.0, face_px=face_px, speed=MOTIONS[motion])
+                cap = cv2.VideoCapture(str(video.path))
+                first = cap.read()[1]
+                cap.release()
+                gallery = Gallery.open(Path(tmp) / f"gallery{n}-{motion}.db", engine.model_id,
+                                       engine.dim)
+                enrolled = enrol_actors(engine, gallery, video, first, strangers)
+                run = {"faces": n, "motion": motion, "speed": MOTIONS[motion],
+                       "enrolled": len(enrolled), "strangers": len(strangers)}
+                log(f"{n} face(s), {motion} motion: pipeline...")
+                run["pipeline"] = run_pipeline(engine, gallery, video, config, enrolled, paced)
+                log(f"{n} face(s), {motion} motion: naive loop...")
+                run["naive"] = run_naive(engine, gallery, video, config.threshold, enrolled,
+                                         paced)
+                if peer is not None:
+                    log(f"{n} face(s), {motion} motion: peer face_recognition...")
+                    run["peer"] = run_peer(peer, video, first, strangers, paced)
+                gallery.close()
+                runs.append(run)
     return {"runs": runs, "provider": engine.provider, "pack": engine.pack_name,
-            "seconds": seconds, "video": "640x480 MJPG at 30 FPS", "cpus": psutil.cpu_count()}
+            "seconds": seconds, "cpus": psutil.cpu_count(), "paced": paced,
+            "video": "640x480 MJPG at 30 FPS" + ("" if paced else ", read as fast as possible"),
+            "load_average": [round(v, 2) for v in psutil.getloadavg()]}
+
+
+TABLE_KEYS = ["fps_in", "fps_labelled", "dropped", "latency_p95_ms", "cpu_percent",
+              "cpu_ms_per_frame", "iou_mean", "iou_ge_05", "named_right", "strangers_named",
+              "frames_all_right", "correct_fraction"]
 
 
 def format_table(result: dict) -> str:
-    keys = ["fps_in", "fps_labelled", "dropped", "latency_p50_ms", "latency_p95_ms",
-            "cpu_percent", "peak_rss_mb"]
-    head = f"{'faces':>5} {'loop':<8} " + " ".join(f"{k:>15}" for k in keys)
+    """The bench result as a text table, one line per loop and run."""
+    keys = TABLE_KEYS
+    head = f"{'faces':>5} {'motion':<6} {'loop':<8} " + " ".join(f"{k:>16}" for k in keys)
     lines = [f"facelens bench: {result['video']}, {result['seconds']:.0f} s per run, "
-             f"provider {result['provider']}, pack {result['pack']}, {result['cpus']} CPUs", head]
+             f"provider {result['provider']}, pack {result['pack']}, {result['cpus']} CPUs, "
+             f"load average {result['load_average'][0]} (others' work counts in CPU %)", head]
     for run in result["runs"]:
-        for loop in ("pipeline", "naive"):
-            lines.append(f"{run['faces']:>5} {loop:<8} "
-                         + " ".join(f"{run[loop][k]:>15}" for k in keys))
+        for loop in ("pipeline", "naive", "peer"):
+            if loop in run:
+                cells = ["-" if run[loop][k] is None else run[loop][k] for k in keys]
+                lines.append(f"{run['faces']:>5} {run['motion']:<6} {loop:<8} "
+                             + " ".join(f"{c:>16}" for c in cells))
         p, n = run["pipeline"], run["naive"]
         speedup = p["fps_labelled"] / max(n["fps_labelled"], 1e-9)
-        lines.append(f"{'':>5} {'speed-up':<8} {speedup:>15.1f}x   (pipeline detections "
-                     f"{p['detections_per_s']}/s, detection behind a label p95 "
+        lines.append(f"{'':>5} {'':<6} {'speed-up':<8} {speedup:>16.1f}x   (pipeline "
+                     f"detections {p['detections_per_s']}/s, detection behind a label p95 "
                      f"{p['detection_age_p95_ms']} ms old)")
+    if result.get("peer_skipped"):
+        lines.append(f"peer skipped: {result['peer_skipped']}")
     return "\n".join(lines)

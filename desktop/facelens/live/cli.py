@@ -19,6 +19,14 @@ def register(sub) -> None:
                    "person) instead of insightface's sample group photo")
     p.add_argument("--provider", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--pack", default="lite")
+    p.add_argument("--motion", default="door,fast",
+                   help="face motions to run: door (peak half a face width per 100 ms), fast "
+                   "(a whole face width); default door,fast")
+    p.add_argument("--as-fast-as-possible", action="store_true",
+                   help="read the video as fast as each loop takes frames instead of at 30 FPS "
+                   "(throughput: labelled FPS and CPU per frame, like for like)")
+    p.add_argument("--peer", help="also run a peer library the naive per-frame way "
+                   "(face_recognition; needs pip install 'facelens[peer]')")
     p.add_argument("--style", action="store_true", help="benchmark the style panel instead")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_bench)
@@ -31,7 +39,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         run_style_bench(json=args.json, provider=args.provider)
         return 0
     from ..engine.recognizer import FaceEngine
-    from .bench import format_table, run_bench
+    from .bench import MOTIONS, PEERS, format_table, load_peer, run_bench
 
     try:
         counts = tuple(int(c) for c in args.faces.split(",") if c.strip())
@@ -39,11 +47,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise FaceLensError(f"--faces takes numbers like 1,3,6, not {args.faces!r}") from exc
     if not counts or min(counts) < 1:
         raise FaceLensError("--faces needs at least one count of 1 or more")
+    motions = tuple(m.strip() for m in args.motion.split(",") if m.strip())
+    if not motions or any(m not in MOTIONS for m in motions):
+        raise FaceLensError(f"--motion {args.motion}: unknown motion; use a comma list of "
+                            f"{', '.join(MOTIONS)}")
+
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    peer, skipped = None, None
+    if args.peer:
+        try:
+            peer = load_peer(args.peer)
+        except FaceLensError as exc:
+            if args.peer not in PEERS:  # a typo is an error; a missing package a skip
+                raise
+            skipped = str(exc)
+            log(f"peer skipped: {skipped}")
     engine = FaceEngine.load(args.pack, args.provider)
-    result = run_bench(engine, counts, args.seconds, args.photos, log=log)
+    result = run_bench(engine, counts, args.seconds, args.photos, log=log, motions=motions,
+                       paced=not args.as_fast_as_possible, peer=peer)
+    if skipped:
+        result["peer_skipped"] = skipped
     if args.json:
         print(jsonlib.dumps(result), flush=True)
     else:

@@ -2,7 +2,11 @@
 
 Detection is the expensive step, so it runs on its own thread as often as it can; every frame
 in between moves each track's box to where its face template matches best nearby (about a
-millisecond per face at half resolution).
+millisecond per face at half resolution). :func:`follow_track` predicts where to look from the
+track's velocity (an alpha-beta filter, i.e. a constant-velocity Kalman filter with a fixed
+gain, written out here as it is three lines) and widens the search by the frames elapsed since
+its box was last placed, so a face keeps its box when frames are dropped or a new track's box
+is a detection a few frames old.
 """
 
 from __future__ import annotations
@@ -38,13 +42,43 @@ def cut_template(grey: np.ndarray, box: np.ndarray, scale: float) -> np.ndarray 
     return grey[y1:y2, x1:x2].copy()
 
 
+VELOCITY_GAIN = 0.5  # weight of the newest measured velocity (alpha-beta filter)
+MAX_GAP = 6  # frames: the search widens with the frames since the box was placed, up to this
+SEARCH = 0.6  # search margin around the box, as a share of the template side, per frame
+
+
+def follow_track(grey: np.ndarray, track, frame_id: int, scale: float) -> float:
+    """Move `track` to frame `frame_id`: look where its velocity says, update the velocity.
+
+    Uses and sets ``track.box``, ``track.velocity`` (full-frame pixels per frame) and
+    ``track.box_frame`` (frame the box was placed on; ``track.seen_frame`` when newer).
+    Returns the match score.
+    """
+    gap = max(1, frame_id - max(track.box_frame, track.seen_frame))
+    v = track.velocity
+    old = np.asarray(track.box, np.float32)
+    box, score = follow(grey, track.template, old, scale, search=SEARCH * min(gap, MAX_GAP),
+                        offset=(float(v[0]) * gap, float(v[1]) * gap))
+    if score >= MIN_MATCH:
+        moved = (box[:2] - old[:2]) / gap
+        track.velocity = (1 - VELOCITY_GAIN) * v + VELOCITY_GAIN * moved
+        track.box = box
+    track.box_frame = frame_id
+    return score
+
+
 def follow(grey: np.ndarray, template: np.ndarray, box: np.ndarray, scale: float,
-           search: float = 0.4) -> tuple[np.ndarray, float]:
-    """Move `box` (full-frame pixels) to where `template` matches best near it.
+           search: float = 0.4, offset: tuple[float, float] = (0.0, 0.0),
+           ) -> tuple[np.ndarray, float]:
+    """Move `box` (full-frame pixels) to where `template` matches best near it, searching
+    around the box moved by `offset` (a predicted motion, full-frame pixels).
 
     Returns the new box and the match score (the box is unchanged when the score is low).
     """
-    x1, y1, x2, y2 = _inner(box, scale, grey.shape[:2])
+    box = np.asarray(box, np.float32)
+    shift = np.array([offset[0], offset[1], offset[0], offset[1]], np.float32)
+    x1, y1, x2, y2 = _inner(box + shift, scale, grey.shape[:2])
+    bx1, by1 = _inner(box, scale, grey.shape[:2])[:2]
     th, tw = template.shape[:2]
     pad = int(search * max(tw, th)) + 2
     h, w = grey.shape[:2]
@@ -57,5 +91,16 @@ def follow(grey: np.ndarray, template: np.ndarray, box: np.ndarray, scale: float
     _, score, _, (bx, by) = cv2.minMaxLoc(result)
     if score < MIN_MATCH:
         return box, float(score)
-    dx, dy = (rx1 + bx - x1) / scale, (ry1 + by - y1) / scale
-    return np.asarray(box, np.float32) + np.array([dx, dy, dx, dy], np.float32), float(score)
+    dx, dy = (rx1 + bx - bx1) / scale, (ry1 + by - by1) / scale
+    return box + np.array([dx, dy, dx, dy], np.float32), float(score)
+
+
+SIZE_GAIN = 0.3  # weight of a new detection's box size (its size jitters from frame to frame)
+
+
+def steady_size(old: np.ndarray, new: np.ndarray, gain: float = SIZE_GAIN) -> np.ndarray:
+    """`new` box (centre kept) with its size blended into the `old` box's size."""
+    old, new = np.asarray(old, np.float32), np.asarray(new, np.float32)
+    centre = (new[:2] + new[2:]) / 2
+    size = (1 - gain) * (old[2:] - old[:2]) + gain * (new[2:] - new[:2])
+    return np.concatenate([centre - size / 2, centre + size / 2]).astype(np.float32)

@@ -28,8 +28,12 @@ class LivePipeline:
                  config: LiveConfig,
                  on_scene: Callable[[Scene], None],
                  on_event: Callable[[SourceEvent], None] | None = None,
-                 engine_lock: threading.RLock | None = None, **reader_options):
+                 engine_lock: threading.RLock | None = None, lockstep: bool = False,
+                 **reader_options):
         self.recogniser = Recogniser(engine, gallery_factory, config, engine_lock)
+        # lockstep: every detect_every-th frame waits for the analyser and is always analysed
+        # (for recorded video read as fast as possible: detection keeps pace with the frames)
+        self.lockstep = lockstep
         self.on_scene = on_scene
         self.on_event = on_event or (lambda event: None)
         self.reader_options = reader_options
@@ -93,9 +97,11 @@ class LivePipeline:
                     scene = self.recogniser.process(frame, stats)
                 else:
                     scene, job = self.recogniser.label(frame, stats=stats)
-                    if frame.frame_id - offered >= self.config.detect_every \
-                            and analyser.offer(job):
-                        offered = frame.frame_id
+                    if frame.frame_id - offered >= self.config.detect_every:
+                        if self.lockstep:
+                            analyser.wait_idle()
+                        if analyser.offer(job):
+                            offered = frame.frame_id
                 latency = scene.latency_ms if latency == 0.0 \
                     else 0.8 * latency + 0.2 * scene.latency_ms
                 self.on_scene(scene)
@@ -131,6 +137,12 @@ class Analyser:
             self._cond.notify_all()
             return True
 
+    def wait_idle(self) -> None:
+        """Wait until the analyser has finished its job (if any)."""
+        with self._cond:
+            while self._busy and not self._closed:
+                self._cond.wait(0.5)
+
     def close(self, timeout: float = 5.0) -> None:
         with self._cond:
             self._closed = True
@@ -157,3 +169,4 @@ class Analyser:
             finally:
                 with self._cond:
                     self._busy = False
+                    self._cond.notify_all()

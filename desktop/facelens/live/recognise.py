@@ -21,7 +21,7 @@ import numpy as np
 
 from ..engine.faces import Face, box_size
 from ..errors import FaceLensError
-from .follow import cut_template, follow, small_grey
+from .follow import cut_template, follow_track, small_grey, steady_size
 from .scene import (
     NOT_RECOGNISED,
     RECOGNISED,
@@ -145,7 +145,7 @@ class Recogniser:
         with self._state:
             for track in self.tracker.tracks:
                 if track.template is not None and track.seen_frame != frame.frame_id:
-                    track.box, _ = follow(grey, track.template, track.box, FOLLOW_SCALE)
+                    follow_track(grey, track, frame.frame_id, FOLLOW_SCALE)
             faces = tuple(f for f in map(self._label, self.tracker.tracks) if f is not None)
             boxes = {t.track_id: t.box.copy() for t in self.tracker.tracks}
             verify = self._verify if self.verify_name else None
@@ -218,7 +218,8 @@ class Recogniser:
         matched = self.tracker.update(boxes, [f.landmarks for f in faces])
         for track, face in zip(matched, faces, strict=True):
             if track.track_id in now and track.track_id in job.boxes:
-                track.box = face.box + (now[track.track_id] - job.boxes[track.track_id])
+                moved = face.box + (now[track.track_id] - job.boxes[track.track_id])
+                track.box = steady_size(now[track.track_id], moved)
             track.template = cut_template(job.grey, face.box, FOLLOW_SCALE)
             track.seen_frame = job.frame.frame_id
         seen = {t.track_id for t in matched}

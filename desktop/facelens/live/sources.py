@@ -176,8 +176,10 @@ class FrameReader:
 
     def __init__(self, spec: SourceSpec, on_event: Callable[[SourceEvent], None] | None = None,
                  reconnect_tries: int = 5, reconnect_delay: float = 1.0,
-                 slideshow_interval: float = 2.0, opener: Callable = open_source):
+                 slideshow_interval: float = 2.0, opener: Callable = open_source,
+                 paced: bool = True):
         self.spec = spec
+        self.paced = paced  # False: recorded sources are read as fast as frames are taken
         self.on_event = on_event or (lambda event: None)
         self.reconnect_tries = reconnect_tries
         self.reconnect_delay = reconnect_delay
@@ -192,6 +194,7 @@ class FrameReader:
         self._stop = threading.Event()
         self._cond = threading.Condition()
         self._latest: Frame | None = None
+        self._taken = -1  # id of the newest frame handed out by latest()
         self._thread = threading.Thread(target=self._run, name="facelens-capture", daemon=True)
 
     def start(self) -> FrameReader:
@@ -215,7 +218,11 @@ class FrameReader:
                     break
                 self._cond.wait(left)
             frame = self._latest
-        return frame if frame is not None and frame.frame_id > after_id else None
+            if frame is not None and frame.frame_id > after_id:
+                self._taken = frame.frame_id
+                self._cond.notify_all()
+                return frame
+        return None
 
     def _publish(self, image: np.ndarray) -> None:
         frame = Frame(self.frames_read, time.monotonic(), image)
@@ -226,6 +233,8 @@ class FrameReader:
         with self._cond:
             self._latest = frame
             self._cond.notify_all()
+            while not self.paced and self._taken < frame.frame_id and not self._stop.is_set():
+                self._cond.wait(0.5)  # unpaced: the next frame waits until this one is taken
 
     def _open(self) -> FrameSource | None:
         try:
@@ -249,7 +258,7 @@ class FrameReader:
                 self._cond.notify_all()
 
     def _loop(self, source: FrameSource) -> None:
-        period = 1.0 / source.fps if (not source.live and source.fps) else 0.0
+        period = 1.0 / source.fps if (not source.live and source.fps and self.paced) else 0.0
         next_due = time.monotonic()
         rate = RateMeter()
         while not self._stop.is_set():

@@ -75,13 +75,26 @@ def spots(n: int, size: tuple[int, int], face_px: int) -> list[tuple[int, int]]:
 
 def render(actors: Sequence[Actor], seconds: float, fps: float = 30.0,
            size: tuple[int, int] = (640, 480), face_px: int = 140, seed: int = 0,
+           speed: float | None = None,
            ) -> Iterator[tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]]:
-    """Yield (frame, [(label, box)]) for every frame of the clip."""
+    """Yield (frame, [(label, box)]) for every frame of the clip.
+
+    `speed`: the faces' peak horizontal speed in face widths per 100 ms (a person at a door
+    moves up to about 0.5); they swing across their own cell, vertically at a third of it.
+    None: the original slow drift.
+    """
     w, h = size
     back = background(size, seed)
     homes = spots(len(actors), size, face_px)
     cols = math.ceil(math.sqrt(len(actors) * w / h))
+    rows = math.ceil(len(actors) / cols)
     room_x = max(0, int(w / cols - face_px) // 2 - 2)
+    room_y = max(0, int(h / rows - face_px) // 2 - 2)
+    fx = fy = 0.0
+    if speed is not None:
+        v = speed * face_px * 10.0  # pixels per second
+        fx = v / (2 * math.pi * max(room_x, 1))
+        fy = v / 3 / (2 * math.pi * max(room_y, 1))
     faces = [cv2.resize(a.image, (face_px, face_px), interpolation=cv2.INTER_CUBIC)
              for a in actors]
     for i in range(int(round(seconds * fps))):
@@ -91,8 +104,12 @@ def render(actors: Sequence[Actor], seconds: float, fps: float = 30.0,
         for k, (actor, face, (hx, hy)) in enumerate(zip(actors, faces, homes, strict=True)):
             if not actor.enter <= t < actor.leave:
                 continue
-            x = hx + int(room_x * math.sin(2 * math.pi * (0.25 * t + k / 7)))
-            y = hy + int(6 * math.sin(2 * math.pi * (0.4 * t + k / 5)))
+            if speed is None:
+                x = hx + int(room_x * math.sin(2 * math.pi * (0.25 * t + k / 7)))
+                y = hy + int(6 * math.sin(2 * math.pi * (0.4 * t + k / 5)))
+            else:
+                x = hx + int(round(room_x * math.sin(2 * math.pi * fx * t + k)))
+                y = hy + int(round(room_y * math.sin(2 * math.pi * fy * t + 2 * k)))
             x, y = min(max(x, 0), w - face_px), min(max(y, 0), h - face_px)
             frame[y:y + face_px, x:x + face_px] = face
             boxes.append((actor.label, (x, y, x + face_px, y + face_px)))
@@ -101,15 +118,16 @@ def render(actors: Sequence[Actor], seconds: float, fps: float = 30.0,
 
 def write_video(path: str | Path, actors: Sequence[Actor], seconds: float = 4.0,
                 fps: float = 30.0, size: tuple[int, int] = (640, 480), face_px: int = 140,
-                seed: int = 0) -> SynthVideo:
-    """Write an MJPG .avi of `actors` moving on a background; return it with its boxes."""
+                seed: int = 0, speed: float | None = None) -> SynthVideo:
+    """Write an MJPG .avi of `actors` moving on a background; return it with its boxes
+    (`speed`: see :func:`render`)."""
     path = Path(path)
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, size)
     if not writer.isOpened():
         raise OSError(f"cannot write video {path}")
     video = SynthVideo(path, fps, size)
     try:
-        for frame, boxes in render(actors, seconds, fps, size, face_px, seed):
+        for frame, boxes in render(actors, seconds, fps, size, face_px, seed, speed):
             writer.write(frame)
             video.boxes.append(boxes)
     finally:

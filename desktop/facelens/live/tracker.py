@@ -25,6 +25,8 @@ class Track:
     smoother: ScoreSmoother = field(default_factory=ScoreSmoother)
     template: np.ndarray | None = None  # small grey patch followed between detections
     seen_frame: int = -1  # frame id of the last detection that matched this track
+    box_frame: int = -1  # frame id the box was last followed to
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))  # px/frame
 
 
 class IouTracker:
