@@ -70,7 +70,6 @@ def test_swapped_clear_gallery_is_refused_everywhere(home, engine, faces_dev, mo
     assert "NOT encrypted" in problem["error"]
     assert status | {"path": ""} == {"path": "", "exists": True, "encrypted": False,
                                              "expected_encrypted": True}
-    assert "NOT encrypted" in err
     with pytest.raises(GalleryError, match="NOT encrypted"):
         open_for_home(home, engine.model_id, engine.dim, prompt=False)  # the app's way in
     with pytest.raises(GalleryError, match="NOT encrypted"):

@@ -209,9 +209,15 @@ def _open_gallery(args: argparse.Namespace) -> Gallery:
 
 
 def cmd_people(args: argparse.Namespace) -> int:
+    from .gallery.backend import gallery_location, is_url
+    from .gallery.db import DEFAULT_FILENAME
     from .gallery.listing import people_of_home  # SQLite only: no FAISS index is built
 
-    people = people_of_home(data_home(getattr(args, "home", None)))
+    home = data_home(getattr(args, "home", None))
+    if is_url(gallery_location(home / DEFAULT_FILENAME, Settings.load(home).gallery_url)):
+        people = _open_gallery(args).people()  # a central gallery: through its replica
+    else:
+        people = people_of_home(home)
     if not people and not args.json:
         print("no one enrolled yet")
     for p in people:
@@ -247,6 +253,10 @@ def _engine_for(args: argparse.Namespace) -> FaceEngine:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate, labelled_photos
 
+    if getattr(args, "pack", None):
+        from .modelpack.pack import source_manifest
+
+        source_manifest(args.pack)  # an unknown pack name first: it needs no folder
     labelled_photos(Path(args.folder))  # a wrong folder is reported before models load
     engine = _engine_for(args)
     if args.store:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
-import numpy as np
+if TYPE_CHECKING:  # only in annotations: `facelens people` stays free of NumPy
+    import numpy as np
 
 from ..errors import GalleryError
 from .records import Match, Person

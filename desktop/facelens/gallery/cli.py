@@ -10,6 +10,7 @@ import argparse
 import getpass
 import os
 import sys
+from pathlib import Path
 
 from ..cli import emit
 from ..crypto import PASSPHRASE_ENV
@@ -20,6 +21,10 @@ from .gallery import Gallery, default_db_path
 from .unlock import downgraded, encryption_expected, open_configured, record_encryption
 
 NEW_PASSPHRASE_ENV = "FACELENS_NEW_PASSPHRASE"
+
+
+def _home(args: argparse.Namespace) -> Path:
+    return data_home(getattr(args, "home", None))
 
 
 def _open(args: argparse.Namespace, accept_unencrypted: bool = False) -> Gallery:
@@ -69,7 +74,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
                                "`facelens gallery change-passphrase`")
         count = g.encrypt(_new_passphrase(PASSPHRASE_ENV))
         warnings = list(g.warnings)
-    record_encryption(g.path.parent, True)  # from now on a clear gallery here is refused
+    record_encryption(_home(args), True)  # from now on a clear gallery here is refused
     emit(args, {"encrypted": True, "templates": count, "warnings": warnings},
          "\n".join([f"gallery encrypted ({count} templates); keep the passphrase safe: "
                     "without it the templates cannot be recovered", *warnings]))
@@ -97,7 +102,7 @@ def cmd_change(args: argparse.Namespace) -> int:
             raise GalleryError("the gallery is not encrypted: use `facelens gallery encrypt`")
         count = g.encrypt(_new_passphrase(NEW_PASSPHRASE_ENV))
         warnings = list(g.warnings)
-    record_encryption(g.path.parent, True)
+    record_encryption(_home(args), True)
     emit(args, {"encrypted": True, "templates": count, "warnings": warnings},
          "\n".join([f"passphrase changed ({count} templates re-encrypted)", *warnings]))
     return 0

@@ -39,7 +39,9 @@ class ChangeWatcher:
         seen: int | None = None
         lost = False  # the file could not be read: changes may have been missed meanwhile
         try:
-            while not self._stop.wait(self.interval_s):
+            first = True  # the first look is taken at once: it is what later looks compare to
+            while first or not self._stop.wait(self.interval_s):
+                first = False
                 try:
                     if conn is None:  # read-only: the watcher never writes or creates the file
                         conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro",
