@@ -76,7 +76,7 @@ def test_wizard_sets_up_source_enrolment_folder_pin_and_encryption(qtbot, window
     assert wizard.currentPage() is security
     security.pin.setText("12")  # too short: stays on the page and says why
     assert not security.validatePage()
-    assert "4 to 12 digits" in security.error.text()
+    assert "4 to 12 ASCII digits" in security.error.text()
     assert not AdminPin(window.home).is_set()
     security.pin.setText("2468")
     security.encrypt.setChecked(True)

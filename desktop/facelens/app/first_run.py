@@ -174,7 +174,7 @@ class SecurityPage(QWizardPage):
                          "(`facelens kiosk set-pin`, `facelens gallery encrypt`).")
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setPlaceholderText("4 to 12 digits")
+        self.pin.setPlaceholderText("4 to 12 digits (0-9)")
         self.encrypt = QCheckBox("Encrypt the gallery (AES-256-GCM)")
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)

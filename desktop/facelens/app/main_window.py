@@ -268,6 +268,8 @@ class MainWindow(QMainWindow):
         """Start re-embedding the stored face crops for a new pack's model, if any lack one."""
         from .reembed import GalleryReembedder
 
+        if not hasattr(self.gallery, "pending_reembed"):  # a central gallery's replica: its
+            return False  # templates per model come from the server (no re-embedding here)
         try:
             if not self.gallery.pending_reembed():
                 return False

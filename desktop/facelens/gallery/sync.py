@@ -293,6 +293,11 @@ class ReplicatedGallery:
     def warnings(self) -> list[str]:
         return self.replica.warnings
 
+    @property
+    def damaged(self) -> list:
+        """The replica's unreadable templates (left out of search), as `Gallery.damaged`."""
+        return self.replica.damaged
+
     def identify(self, embeddings: np.ndarray, threshold: float) -> list[Match]:
         return self.replica.identify(embeddings, threshold)
 
