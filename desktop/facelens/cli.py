@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kiosk": ("facelens.kiosk.cli", "access-control kiosk (full screen); admin subcommands"),
     "attendance": ("facelens.kiosk.cli", "attendance log: export, report, view"),
     "gallery": ("facelens.gallery.cli", "gallery encryption at rest: status, encrypt, decrypt"),
+    "impostor-tail": ("facelens.openset.cli",
+                      "measure a pack's impostor scores (every different-person pair) for --far"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 _GLOBAL_WITH_VALUE = ("--home", "--source")  # options before the command that take a value

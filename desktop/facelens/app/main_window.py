@@ -52,8 +52,10 @@ GALLERY_LOCK_WAIT_S = 0.5  # the window waits this long for a locked gallery, th
 GALLERY_RETRY_MS = 2000
 
 
-def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
-    return LiveConfig(threshold=settings.match_threshold(default_threshold),
+def live_config(settings: Settings, default_threshold: float, pack: str | None = None,
+                gallery_size: int | None = None) -> LiveConfig:
+    """The live pipeline's knobs; the threshold follows `far` over `gallery_size` templates."""
+    return LiveConfig(threshold=settings.match_threshold(default_threshold, pack, gallery_size),
                       detect_scale=settings.detect_scale, min_face=settings.min_face,
                       recheck_frames=settings.recheck_frames, detect_every=settings.detect_every)
 
@@ -240,7 +242,8 @@ class MainWindow(QMainWindow):
         self._watch_gallery()
         self.controller = LiveController(
             engine, lambda: self.gallery,
-            live_config(self.settings, engine.default_threshold), self, self.engine_lock,
+            live_config(self.settings, engine.default_threshold, engine.pack_name,
+                        self.gallery.count_templates()), self, self.engine_lock,
             **self.reader_options)
         self.controller.sceneReady.connect(self._show_scene)
         self.controller.sourceEvent.connect(self._source_event)
@@ -337,7 +340,17 @@ class MainWindow(QMainWindow):
     def _gallery_changed(self) -> None:
         self.verify.set_names(self.people.names())
         if self.controller is not None:
+            self._follow_gallery_size()
             self.controller.gallery_changed()
+
+    def _gallery_size(self) -> int:
+        return self.gallery.count_templates() if self.gallery is not None else 0
+
+    def _follow_gallery_size(self) -> None:
+        """A `far` target: the threshold rises as people are enrolled (and falls back)."""
+        if self.controller is not None and self.engine is not None:
+            self.controller.config.threshold = self.settings.match_threshold(
+                self.engine.default_threshold, self.engine.pack_name, self._gallery_size())
 
     # -- sources -----------------------------------------------------------------------------
     def open_source(self, text: str) -> bool:
@@ -629,7 +642,8 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("data/home", data_folder)
             self._notice(f"The data folder {data_folder} is used from the next start.")
         if self.controller is not None and self.engine is not None:
-            fresh = live_config(new, self.engine.default_threshold)
+            fresh = live_config(new, self.engine.default_threshold, self.engine.pack_name,
+                                self._gallery_size())
             for key, value in vars(fresh).items():
                 setattr(self.controller.config, key, value)
         if (old.provider, old.model_pack) != (new.provider, new.model_pack):
@@ -674,6 +688,7 @@ class MainWindow(QMainWindow):
 
     def _gallery_changed_elsewhere(self) -> None:
         if self.gallery is not None:  # recognition re-reads the gallery by itself
+            self._follow_gallery_size()
             self.people.refresh()
             self.verify.set_names(self.people.names())
 
