@@ -618,8 +618,9 @@ class MainWindow(QMainWindow):
         if self.engine is not None and getattr(self.engine, "cuda_fell_back", False):
             note = "CUDA was requested but could not be loaded: running on the CPU."
         folder = self.qsettings.value("data/home") or str(self.home)
-        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self,
-                                              far_table=self._far_table())
+        self.settings_dialog = SettingsDialog(
+            self.settings, default, far, folder, note, self, far_table=self._far_table(),
+            pack=self.engine.pack_name if self.engine else None, gallery_size=self._gallery_size())
         self.settings_dialog.accepted.connect(
             lambda: self.apply_settings(self.settings_dialog.result_settings(),
                                         self.settings_dialog.data_folder()))
