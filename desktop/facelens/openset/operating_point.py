@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # NumPy loads when a tail is used: settings.py imports this module
+    import numpy as np
 
 TAIL_K = 50  # highest impostor scores the exponential tail is fitted to
 STORED_TOP = 400  # highest impostor scores kept in the recipe
@@ -38,6 +39,8 @@ class ImpostorTail:
     def rate(self, t: float) -> float:
         """p(t): the chance that one impostor comparison scores at or above `t` (its 95%
         upper bound, so that a target chosen from it is kept)."""
+        import numpy as np
+
         top = np.asarray(self.top)
         k = min(TAIL_K, len(top))
         hits = int((top >= t - 1e-9).sum())
@@ -48,6 +51,8 @@ class ImpostorTail:
 
     def threshold_for(self, p: float) -> float:
         """The lowest similarity whose per-comparison rate (upper bound) is at most `p`."""
+        import numpy as np
+
         top = np.asarray(self.top)
         k = min(TAIL_K, len(top))
         if k == 0:
@@ -63,6 +68,8 @@ class ImpostorTail:
 
     def miss_rate(self, t: float) -> float | None:
         """Genuine pairs of the calibration set below `t` (None when none were stored)."""
+        import numpy as np
+
         if not self.genuine:
             return None
         return float((np.asarray(self.genuine) < t).mean())
@@ -74,6 +81,8 @@ class ImpostorTail:
     @classmethod
     def from_scores(cls, impostor: np.ndarray, genuine: np.ndarray, described: str
                     ) -> ImpostorTail:
+        import numpy as np
+
         top = np.sort(np.asarray(impostor, np.float64))[::-1][:STORED_TOP]
         return cls(int(len(impostor)), tuple(float(v) for v in top),
                    tuple(float(v) for v in np.sort(genuine)), described)
@@ -97,7 +106,7 @@ def _upper(hits: int) -> float:
 def _fit(top: np.ndarray, k: int) -> tuple[float, float]:
     """Exponential tail over the `k` highest scores: its start u and mean excess beta."""
     u = float(top[k - 1])
-    return u, max(float(np.mean(top[:k] - u)), 1e-4)
+    return u, max(float((top[:k] - u).mean()), 1e-4)
 
 
 def per_comparison_rate(fpir: float, gallery_size: int) -> float:
