@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gallery": ("facelens.gallery.cli", "gallery encryption at rest: status, encrypt, decrypt"),
     "impostor-tail": ("facelens.openset.cli",
                       "measure a pack's impostor scores (every different-person pair) for --far"),
+    "correct": ("facelens.openset.cli", "correct a recognition: this face is not NAME, or is NAME"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 _GLOBAL_WITH_VALUE = ("--home", "--source")  # options before the command that take a value

@@ -21,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..errors import GalleryError
+from ..openset import negatives as negative_store
 from . import crops as crop_store
 from . import db, sealing
 from .index import TemplateIndex
@@ -60,6 +61,7 @@ class Gallery:
         self._index = TemplateIndex(dim)
         self._owner: dict[int, int] = {}  # template id -> person id (searched templates)
         self._names: dict[int, str] = {}  # person id -> name
+        self._negatives: dict[int, np.ndarray] = {}  # person id -> "not this person" vectors
         self._data_version = -1
         self.other_model_templates = 0
         self.damaged: list[DamagedTemplate] = []  # unreadable templates, left out of search
@@ -104,9 +106,9 @@ class Gallery:
             self._guard(self._sync)
             ids, sims = self._index.best(queries)
             matches = []
-            for template_id, sim in zip(ids.tolist(), sims.tolist(), strict=True):
+            for template_id, sim, q in zip(ids.tolist(), sims.tolist(), queries, strict=True):
                 person_id = self._owner.get(template_id)
-                if person_id is None or sim < threshold:
+                if person_id is None or sim < threshold or self._vetoed(person_id, sim, q):
                     matches.append(Match(None, float(sim), None))
                 else:
                     matches.append(Match(self._names[person_id], float(sim), person_id))
@@ -134,7 +136,7 @@ class Gallery:
                                "enrol them again with this model")
         vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
-        if sim < threshold:
+        if sim < threshold or self._vetoed(person_id, sim, query[0]):
             return Match(None, sim, None)
         return Match(stored_name, sim, person_id)
 
@@ -483,6 +485,7 @@ class Gallery:
                                new.seal_thumbnail(tid, pid, old.open_thumbnail(tid, pid, thumb)),
                                tid))
                 crop_store.reseal(c, old, new)
+                negative_store.reseal(c, old, new)
                 sealing.write_state(c, new)
             return len(rows)
 
@@ -544,6 +547,7 @@ class Gallery:
             c.execute("PRAGMA secure_delete = ON")
         self._codec, self._names, self._index = codec, names, index
         self._owner = {tid: pid for tid, pid, _ in rows}
+        self._negatives = negative_store.load(c, codec, self.model_id, self.dim)
         self._data_version = data_version
         self.other_model_templates = c.execute(
             "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
@@ -660,6 +664,39 @@ class Gallery:
                 self._index.remove(np.array([gone.id], np.int64))
             return gone
 
+    # -- "this is not X": negative templates (facelens.openset.negatives) -------------------
+    def _vetoed(self, person_id: int, sim: float, query: np.ndarray) -> bool:
+        """A match that is not closer to the person than to their negatives by the margin."""
+        return negative_store.vetoed(sim, query, self._negatives.get(person_id))
+
+
+    def add_negative(self, name: str, embedding: np.ndarray,
+                     source: str | None = None) -> int:
+        """Store `embedding` as "not `name`": from now on such a face is not named `name`."""
+        query = self._vectors(embedding)
+        if len(query) != 1:
+            raise GalleryError(f"a negative is one embedding, got {len(query)}")
+        with self._lock:
+            self._guard(self._sync)
+            pid, _ = self._person(name)
+
+            def write() -> int:
+                with db.transaction(self._db) as c:
+                    self._check_codec(c)
+                    return negative_store.add(c, self._codec, pid, self.model_id, self.dim,
+                                              query[0], source, _now())
+
+            nid = self._guard(write)
+            self._reload()
+            return nid
+
+
+    def count_negatives(self, name: str) -> int:
+        """How many "not `name`" corrections this model has for `name`."""
+        with self._lock:
+            pid, _ = self._person(name)
+            return self._guard(lambda: negative_store.count(self._db, pid, self.model_id))
+
 
 def _find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:
     """The (id, name) of `rows` that is `name` in any case or Unicode spelling (`name_key`);
@@ -704,3 +741,4 @@ def _per_row(values: list | None, n: int, what: str) -> list:
     if len(values) != n:
         raise ValueError(f"{what}: {len(values)} given for {n} embeddings")
     return values
+

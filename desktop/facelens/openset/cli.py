@@ -1,4 +1,4 @@
-"""Open-set commands: impostor-tail (more follow in this module)."""
+"""Open-set commands: impostor-tail, correct."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..cli import emit
 from ..errors import FaceLensError
+from ..thresholds import far_arg
 
 
 def cmd_impostor_tail(args: argparse.Namespace) -> int:
@@ -32,6 +33,48 @@ def cmd_impostor_tail(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_correct(args: argparse.Namespace) -> int:
+    """"This is not NAME" (a negative template) or "this is NAME" (enrol after the quality
+    check) for the largest face of IMAGE."""
+    from ..engine_cli import Context, _why
+    from ..errors import ImageError
+    from ..images import encode_jpeg
+
+    ctx = Context(args)
+    name = (args.not_ or args.is_).strip()
+    try:
+        faces = ctx.faces(args.image)
+    except ImageError as exc:
+        raise FaceLensError(f"{args.image}: {_why(exc, args.image)}") from None
+    if not faces:
+        raise FaceLensError(f"{args.image}: no face found; give a photo with the face to "
+                            "correct")
+    if len(faces) > 1 and not args.largest:
+        raise FaceLensError(f"{args.image}: {len(faces)} faces found; crop to one face, or "
+                            "give --largest to correct the largest")
+    face = faces[0]
+    if args.not_:
+        before = ctx.gallery.identify(face.embedding[None], ctx.threshold)[0]
+        ctx.gallery.add_negative(name, face.embedding, source=str(Path(args.image).resolve()))
+        after = ctx.gallery.identify(face.embedding[None], ctx.threshold)[0]
+        obj = {"image": args.image, "not": name, "negatives": ctx.gallery.count_negatives(name),
+               "named_before": before.name, "named_now": after.name}
+        emit(args, obj, f"{args.image}: stored as not {name} ({obj['negatives']} negative(s)); "
+                        f"now {after.name or 'not recognised'}")
+        return 0
+    quality = ctx.engine.quality(None, face.face, face.crop)
+    if not quality.ok:
+        raise FaceLensError(f"{args.image}: face {quality.reason} (size {quality.size:.0f}px, "
+                            f"sharpness {quality.sharpness:.0f}); not enrolled, use a sharper "
+                            "or larger photo")
+    thumb = (encode_jpeg(face.crop, 85) or b"") if ctx.settings.keep_thumbnails else None
+    added = ctx.gallery.enrol(name, face.embedding[None], [thumb],
+                              [str(Path(args.image).resolve())], crops=[face.crop])
+    emit(args, {"image": args.image, "is": name, "added": added},
+         f"{args.image}: added to {name}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -42,3 +85,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("folder", help="a folder like faces-dev: people/<name>/ and groups/")
     p.add_argument("--pack", help="model pack to measure (default: the settings' pack)")
     p.add_argument("--store", action="store_true", help="store the tail in the pack's recipe")
+    text = "correct a recognition: this face is not NAME, or is NAME"
+    p = sub.add_parser("correct", parents=[common], help=text, description=text)
+    p.set_defaults(func=cmd_correct)
+    p.add_argument("image", metavar="IMAGE")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--not", dest="not_", metavar="NAME",
+                       help="the face is not NAME: it will not be named NAME again")
+    which.add_argument("--is", dest="is_", metavar="NAME",
+                       help="the face is NAME: add it to NAME's templates (quality checked)")
+    p.add_argument("--largest", action="store_true", help="correct the largest of several faces")
+    p.add_argument("--threshold", type=float, help="similarity needed for a match (shown)")
+    p.add_argument("--far", type=far_arg, metavar="RATE", help="false-accept rate (shown)")
