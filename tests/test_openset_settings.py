@@ -22,13 +22,13 @@ def _dialog(qtbot, settings: Settings, size: int):
 def test_rate_sets_the_threshold_and_says_what_it_costs(qtbot):
     d = _dialog(qtbot, Settings(), 50)
     assert d.far_row.far() == 0.001  # the default operating point
-    strict_text = d.far_row.info.text()
+    strict_text = d.meaning.text()
     assert "In force: threshold" in strict_text and "1 stranger in 1,000" in strict_text
     assert "misses" in strict_text
     strict = d.threshold
     d.far_row.choice.setCurrentIndex(d.far_row.choice.findData(0.01))
     assert d.threshold < strict  # a looser rate, a lower threshold
-    assert "1 stranger in 100 " in d.far_row.info.text()
+    assert "1 stranger in 100 " in d.meaning.text()
     out = d.result_settings()
     assert out.far == 0.01 and out.threshold is None
 
@@ -44,7 +44,7 @@ def test_raw_threshold_for_experts(qtbot):
     assert d.far_row.far() is None
     out = d.result_settings()
     assert out.threshold == 0.72
-    assert "threshold 0.720" in d.far_row.info.text()
+    assert "threshold 0.720" in d.meaning.text()
 
 
 def test_bad_far_in_settings_file_is_refused(tmp_path):

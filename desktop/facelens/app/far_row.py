@@ -1,8 +1,9 @@
 """Settings row: how often a stranger may be named (the operating point), and what it costs.
 
 Choosing a rate sets the match threshold from the pack's impostor tail and the gallery size;
-"raw threshold" leaves the slider to experts. The row shows the threshold in force, the
-expected false-accept rate per identification and the miss rate on the calibration set.
+"raw threshold" leaves the slider to experts. `show_point` says the threshold in force, the
+expected false-accept rate per identification and the miss rate on the calibration set (the
+dialog shows it above the slider's own text).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
 
 from ..settings import Settings
 from ..thresholds import resolve_operating_point
@@ -36,12 +37,10 @@ class FarRow(QWidget):
         if settings.far is not None and all(abs(settings.far - r) > 1e-12 for r, _ in RATES):
             self.choice.addItem(f"1 in {1 / settings.far:,.0f} identifications", settings.far)
         self.choice.addItem(RAW, None)
-        self.info = QLabel()
-        self.info.setWordWrap(True)
+        self.text = ""  # the operating point in words; the dialog shows it under the slider
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.choice)
-        box.addWidget(self.info)
         start = None if settings.threshold is not None else settings.far
         self.choice.setCurrentIndex(max(0, self.choice.findData(start)))
         self.choice.currentIndexChanged.connect(self._chosen)
@@ -63,18 +62,19 @@ class FarRow(QWidget):
         self.choice.setCurrentIndex(self.choice.findData(None))
         self.choice.blockSignals(False)
 
-    def show_point(self, threshold: float) -> None:
-        """Describe `threshold` over this gallery (its rate and miss rate, where measured)."""
+    def show_point(self, threshold: float) -> str:
+        """`threshold` over this gallery in words (its rate and miss rate, where measured)."""
         raw = self.far() is None
         point = resolve_operating_point(
             self.default, replace(self.settings, threshold=threshold if raw else None,
                                   far=self.far()),
             pack=self.pack, gallery_size=self.gallery_size)
         if point.fpir != point.fpir:  # NaN: the pack has no measured impostor tail
-            self.info.setText(f"threshold {point.threshold:.3f} (this pack's impostor scores "
-                              "are not measured: the rate cannot be stated)")
+            self.text = (f"In force: threshold {point.threshold:.3f} (this pack's impostor "
+                         "scores are not measured: the rate per identification is not known).")
         else:
-            self.info.setText("In force: " + point.describe())
+            self.text = f"In force: {point.describe()}."
+        return self.text
 
     def _chosen(self) -> None:
         if self.far() is not None:

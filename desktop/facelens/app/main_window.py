@@ -29,6 +29,7 @@ from ..live.scene import NOT_RECOGNISED, RECOGNISED, Scene
 from ..live.sources import SourceEvent, list_cameras, parse_source
 from ..settings import Settings
 from ..sqlite_access import waiting_at_most
+from .corrections_hook import hook_corrections
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .folders import FolderMemory
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.dock], [360], Qt.Orientation.Horizontal)  # the video fills the rest
         self._build_menus()
         self.video.faceClicked.connect(self._face_clicked)
+        self.corrections = hook_corrections(self)  # right-click: "This is not X" / "This is Y"
         self.people.folders = self.folders
         self.people.changed.connect(self._gallery_changed)
         self.people.addPhotosRequested.connect(self.enrol_from_files)
@@ -444,6 +446,8 @@ class MainWindow(QMainWindow):
         self.controller.capture(track_id)
 
     def _captured(self, capture: FaceCapture) -> None:
+        if self.corrections.take(capture):
+            return
         if self.enrol_dialog is not None and self.enrol_dialog.isVisible():
             self.enrol_dialog.set_capture(capture)
             return

@@ -165,10 +165,10 @@ class SettingsDialog(QDialog):
 
     def _show_threshold(self) -> None:
         self.slider_value.setText(f"{self.threshold:.2f}")
-        self.far_row.show_point(self.threshold if self.far_row.far() is None
-                                else self.far_row.threshold())
-        self.meaning.setText(threshold_meaning(self.threshold, self.default, self.far,
-                                               self.far_table))
+        point = self.far_row.show_point(self.threshold if self.far_row.far() is None
+                                        else self.far_row.threshold())
+        self.meaning.setText(point + "\n" + threshold_meaning(self.threshold, self.default,
+                                                              self.far, self.far_table))
         # a longer text needs more lines: grow the label (and the dialog) to show all of them
         width = max(self.meaning.width(), self.meaning.minimumWidth())
         needed = self.meaning.heightForWidth(width)
