@@ -41,6 +41,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "impostor-tail": ("facelens.openset.cli",
                       "measure a pack's impostor scores (every different-person pair) for --far"),
     "correct": ("facelens.openset.cli", "correct a recognition: this face is not NAME, or is NAME"),
+    "learn": ("facelens.openset.cli",
+              "learn a linear adapter from the gallery and corrections (triplet loss)"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 _GLOBAL_WITH_VALUE = ("--home", "--source")  # options before the command that take a value

@@ -62,6 +62,9 @@ class Gallery:
         self._owner: dict[int, int] = {}  # template id -> person id (searched templates)
         self._names: dict[int, str] = {}  # person id -> name
         self._negatives: dict[int, np.ndarray] = {}  # person id -> "not this person" vectors
+        self._raw_negatives: dict[int, np.ndarray] = {}
+        self._raw = (np.zeros((0, dim), np.float32), np.zeros(0, np.int64))  # unadapted
+        self.adapter: np.ndarray | None = None  # learned linear map (facelens.openset.adapter)
         self._data_version = -1
         self.other_model_templates = 0
         self.damaged: list[DamagedTemplate] = []  # unreadable templates, left out of search
@@ -104,6 +107,7 @@ class Gallery:
         threshold = _threshold(threshold)
         with self._lock:
             self._guard(self._sync)
+            queries = self._adapt(queries)
             ids, sims = self._index.best(queries)
             matches = []
             for template_id, sim, q in zip(ids.tolist(), sims.tolist(), queries, strict=True):
@@ -134,7 +138,8 @@ class Gallery:
         if not rows:
             raise GalleryError(f"{stored_name!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
-        vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
+        vectors = self._adapt(np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim))
+        query = self._adapt(query)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
         if sim < threshold or self._vetoed(person_id, sim, query[0]):
             return Match(None, sim, None)
@@ -540,14 +545,16 @@ class Gallery:
             except sealing.TemplateUnreadable as exc:
                 damaged.append(DamagedTemplate(tid, pid, names.get(pid, "?"), exc.why))
         rows = good
+        vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         if rows:
-            index.add(np.array([r[0] for r in rows]),
-                      np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim))
+            index.add(np.array([r[0] for r in rows]), self._adapt(vectors))
+        self._raw = (vectors, np.array([r[1] for r in rows], dtype=np.int64))
         if codec.encrypted and not self._codec.encrypted:
             c.execute("PRAGMA secure_delete = ON")
         self._codec, self._names, self._index = codec, names, index
         self._owner = {tid: pid for tid, pid, _ in rows}
-        self._negatives = negative_store.load(c, codec, self.model_id, self.dim)
+        self._raw_negatives = negative_store.load(c, codec, self.model_id, self.dim)
+        self._negatives = {k: self._adapt(v) for k, v in self._raw_negatives.items()}
         self._data_version = data_version
         self.other_model_templates = c.execute(
             "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
@@ -696,6 +703,32 @@ class Gallery:
         with self._lock:
             pid, _ = self._person(name)
             return self._guard(lambda: negative_store.count(self._db, pid, self.model_id))
+
+    # -- a learned adapter (facelens.openset.adapter) -----------------------------------------
+    def _adapt(self, x: np.ndarray) -> np.ndarray:
+        from ..openset.adapter import adapt
+
+        return x if self.adapter is None else adapt(self.adapter, x)
+
+    def set_adapter(self, w: np.ndarray | None) -> None:
+        """Search through the linear map `w` from now on (None: the embeddings as made)."""
+        with self._lock:
+            self.adapter = None if w is None else np.asarray(w, np.float32)
+            self._guard(self._reload)
+
+    def learning_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unadapted vectors, their person ids (-1 for a negative) and, for negatives, whose
+        negative they are (-1 for templates): what `facelens learn` trains on."""
+        with self._lock:
+            self._guard(self._reload)  # own writes update the index in place, not `_raw`
+            x, owner = self._raw
+            parts, labels, neg_of = [x], [owner], [np.full(len(x), -1)]
+            for pid, v in self._raw_negatives.items():
+                parts.append(v)
+                labels.append(np.full(len(v), -1))
+                neg_of.append(np.full(len(v), pid))
+            return (np.concatenate(parts).astype(np.float64), np.concatenate(labels),
+                    np.concatenate(neg_of))
 
 
 def _find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:

@@ -1,4 +1,4 @@
-"""Open-set commands: impostor-tail, correct."""
+"""Open-set commands: impostor-tail, correct, learn."""
 
 from __future__ import annotations
 
@@ -75,6 +75,39 @@ def cmd_correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_learn(args: argparse.Namespace) -> int:
+    """Train the linear adapter on the gallery's templates and corrections; keep it only when
+    the held-back part gets no worse; or remove it."""
+    from ..engine_cli import Context
+    from . import adapter
+
+    ctx = Context(args)
+    if args.remove:
+        found = adapter.remove(ctx.home, ctx.engine.model_id)
+        ctx.gallery.set_adapter(None)
+        emit(args, {"removed": found, "model_id": ctx.engine.model_id},
+             "adapter removed" if found else "no adapter to remove")
+        return 0
+    ctx.gallery.set_adapter(None)  # learn on the embeddings as the model makes them
+    x, labels, neg_of = ctx.gallery.learning_data()
+    w, report = adapter.learn(x, labels, neg_of, ctx.threshold)
+    if w is not None and not args.dry_run:
+        adapter.save(ctx.home, ctx.engine.model_id, w, report)
+    obj = {"model_id": ctx.engine.model_id, **vars(report),
+           "applied": report.applied and not args.dry_run}
+    b, a = report.before, report.after
+    lines = [f"{report.templates} templates, {report.negatives} 'not X' negatives; "
+             f"threshold {report.threshold:.3f}"]
+    if b:
+        lines += [f"held back before: false-accept {b['far']:.2%}, correct-accept "
+                  f"{b['car']:.2%}, triplet loss {b['loss']:.4f}",
+                  f"held back after:  false-accept {a['far']:.2%}, correct-accept "
+                  f"{a['car']:.2%}, triplet loss {a['loss']:.4f}"]
+    lines.append(("applied: " if obj["applied"] else "not applied: ") + report.why)
+    emit(args, obj, "\n".join(lines))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -97,3 +130,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--largest", action="store_true", help="correct the largest of several faces")
     p.add_argument("--threshold", type=float, help="similarity needed for a match (shown)")
     p.add_argument("--far", type=far_arg, metavar="RATE", help="false-accept rate (shown)")
+    text = "learn a linear adapter from the gallery and corrections (triplet loss)"
+    p = sub.add_parser("learn", parents=[common], help=text, description=text)
+    p.set_defaults(func=cmd_learn)
+    p.add_argument("--remove", action="store_true", help="remove the learned adapter")
+    p.add_argument("--dry-run", action="store_true", help="measure only; keep nothing")
+    p.add_argument("--threshold", type=float, help="threshold to judge at (default: in force)")
+    p.add_argument("--far", type=far_arg, metavar="RATE", help="false-accept rate to judge at")
