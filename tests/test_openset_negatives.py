@@ -72,3 +72,29 @@ def test_bad_corrections_are_refused(enrolled, faces_dev):
     assert noface.returncode != 0 and "no face found" in noface.stderr
     neither = _run(home, "correct", str(photo))
     assert neither.returncode == 2
+
+
+def test_negatives_survive_encryption_and_stay_per_model(engine, faces_dev, tmp_path):
+    from facelens.gallery import Gallery
+    from facelens.images import load_image
+
+    def emb(path):
+        return engine.analyze_photo(load_image(path))[0].embedding
+
+    people = faces_dev / "people"
+    impostor, own = emb(people / "bbt_amy/4.png"), emb(people / "john_lennon/2.jpg")
+    g = Gallery.open(tmp_path / "g.db", engine.model_id, engine.dim)
+    g.enrol("lennon", emb(people / "john_lennon/1.jpg")[None])
+    g.add_negative("lennon", impostor)
+    g.encrypt("correct horse battery")
+    g.close()
+    g = Gallery.open(tmp_path / "g.db", engine.model_id, engine.dim,
+                     passphrase="correct horse battery")
+    assert g.identify(impostor[None], 0.35)[0].name is None  # the negative was sealed again
+    assert g.identify(own[None], 0.35)[0].name == "lennon"
+    assert g.count_negatives("lennon") == 1
+    g.close()
+    other = Gallery.open(tmp_path / "g.db", "other/model", engine.dim,
+                         passphrase="correct horse battery")
+    assert other.count_negatives("lennon") == 0  # another pack never sees these negatives
+    other.close()
