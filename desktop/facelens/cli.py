@@ -43,6 +43,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "correct": ("facelens.openset.cli", "correct a recognition: this face is not NAME, or is NAME"),
     "learn": ("facelens.openset.cli",
               "learn a linear adapter from the gallery and corrections (triplet loss)"),
+    "unknown": ("facelens.openset.cli",
+                "review faces never recognised: list, name, ignore, forget (collect VIDEO)"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 _GLOBAL_WITH_VALUE = ("--home", "--source")  # options before the command that take a value

@@ -48,6 +48,8 @@ class Settings:
     attendance_mode: bool = False  # log recognised people in the data folder's attendance.db
     attendance_window_s: float = setting(300.0, min=0.0, max=7 * 86400.0)  # once per window
     attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
+    unknown_review: bool = False  # keep the best crop of faces never recognised, for review
+    unknown_retention_days: float = setting(30.0, min=0.0, max=3650.0)  # then deleted
     gallery_encrypted: bool = False  # set by `gallery encrypt`: a clear gallery is then refused
 
     def __post_init__(self) -> None:

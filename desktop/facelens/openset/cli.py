@@ -1,4 +1,4 @@
-"""Open-set commands: impostor-tail, correct, learn."""
+"""Open-set commands: impostor-tail, correct, learn, unknown."""
 
 from __future__ import annotations
 
@@ -108,6 +108,109 @@ def cmd_learn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unknown_store(ctx):
+    from .unknowns import UnknownStore
+
+    return UnknownStore.for_home(ctx.home, ctx.gallery, ctx.settings.unknown_retention_days)
+
+
+def cmd_unknown(args: argparse.Namespace) -> int:
+    """Review the faces kept because they were never recognised."""
+    from ..engine_cli import Context
+
+    ctx = Context(args)
+    store = _unknown_store(ctx)
+    if args.action == "collect":
+        return _collect(args, ctx, store)
+    cluster = None
+    if args.cluster_or_video is not None:
+        try:
+            cluster = int(args.cluster_or_video)
+        except ValueError:
+            raise FaceLensError(f"unknown {args.action}: {args.cluster_or_video!r} is not a "
+                                "cluster number; see `facelens unknown list`") from None
+    elif args.action in ("name", "ignore"):
+        raise FaceLensError(f"unknown {args.action}: give a cluster number; see "
+                            "`facelens unknown list`")
+    clusters = store.clusters(ctx.threshold)
+    if args.action == "list":
+        if not clusters and not args.json:
+            print("no unknown faces kept (turn on unknown_review in settings.json, or "
+                  "`facelens unknown collect VIDEO`)")
+        for c in clusters:
+            emit(args, {"cluster": c.number, "faces": len(c.ids), "ids": c.ids,
+                        "best_score": round(c.best.score, 1)},
+                 f"cluster {c.number}: {len(c.ids)} face(s), ids {c.ids}")
+        return 0
+    if args.action == "forget" and cluster is None:
+        n = store.forget()
+        emit(args, {"forgotten": n}, f"forgot {n} unknown face(s)")
+        return 0
+    chosen = next((c for c in clusters if c.number == cluster), None)
+    if chosen is None:
+        raise FaceLensError(f"cluster {cluster}: no such cluster (there are "
+                            f"{len(clusters)}); see `facelens unknown list`")
+    if args.action == "name":
+        if not args.name:
+            raise FaceLensError("unknown name: give the person's name, e.g. "
+                                "`facelens unknown name 1 \"Ada Lovelace\"`")
+        import cv2
+        import numpy as np
+
+        best = chosen.faces[:3]  # quality-gated crops, best first
+        crops = [cv2.imdecode(np.frombuffer(f.crop_png, np.uint8), cv2.IMREAD_COLOR)
+                 for f in best if f.crop_png]
+        added = ctx.gallery.enrol(args.name, np.stack([f.embedding for f in best]),
+                                  sources=["unknown review"] * len(best),
+                                  crops=crops if len(crops) == len(best) else None)
+        store.forget(chosen.ids)
+        emit(args, {"cluster": chosen.number, "name": args.name.strip(), "added": added},
+             f"cluster {chosen.number}: {added} face(s) enrolled as {args.name.strip()}")
+    elif args.action == "ignore":
+        store.ignore(chosen.ids)
+        emit(args, {"cluster": chosen.number, "ignored": len(chosen.ids)},
+             f"cluster {chosen.number}: ignored")
+    else:
+        n = store.forget(chosen.ids)
+        emit(args, {"cluster": chosen.number, "forgotten": n},
+             f"cluster {chosen.number}: {n} face(s) deleted")
+    return 0
+
+
+def _collect(args: argparse.Namespace, ctx, store) -> int:
+    """Run live recognition over a video file and keep its unknown faces."""
+    import time
+
+    import cv2
+
+    from ..live.recognise import LiveConfig, Recogniser
+    from ..live.sources import Frame
+    from .unknowns import UnknownCollector
+
+    if not args.cluster_or_video or not Path(args.cluster_or_video).is_file():
+        raise FaceLensError(f"unknown collect: {args.cluster_or_video!r} is not a video file; "
+                            "give a recorded video, e.g. `facelens unknown collect door.avi`")
+    cap = cv2.VideoCapture(args.cluster_or_video)
+    if not cap.isOpened():
+        raise FaceLensError(f"{args.cluster_or_video}: cannot be read as a video")
+    rec = Recogniser(ctx.engine, lambda: ctx.gallery, LiveConfig(threshold=ctx.threshold,
+                     detect_every=1))
+    rec.unknown_sink = UnknownCollector(store, ctx.threshold)
+    frames = 0
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            break
+        rec.process(Frame(frames, time.monotonic(), image))
+        frames += 1
+    cap.release()
+    rec.unknown_sink.flush()
+    total = len(store.faces())
+    emit(args, {"video": args.cluster_or_video, "frames": frames, "kept": total},
+         f"{args.cluster_or_video}: {frames} frames; {total} unknown face(s) kept")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -137,3 +240,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="measure only; keep nothing")
     p.add_argument("--threshold", type=float, help="threshold to judge at (default: in force)")
     p.add_argument("--far", type=far_arg, metavar="RATE", help="false-accept rate to judge at")
+    text = "review faces never recognised: list, name, ignore, forget (collect VIDEO)"
+    p = sub.add_parser("unknown", parents=[common], help=text, description=text)
+    p.set_defaults(func=cmd_unknown)
+    p.add_argument("action", choices=["list", "name", "ignore", "forget", "collect"])
+    p.add_argument("cluster_or_video", nargs="?", metavar="CLUSTER|VIDEO",
+                   help="cluster number (name, ignore, forget), or a video file (collect)")
+    p.add_argument("name", nargs="?", help="the person's name (name)")
+    p.add_argument("--threshold", type=float, help="similarity that groups two faces")
