@@ -38,6 +38,7 @@ from .people_manager import PeopleManager
 from .preview import SourcePreview
 from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
+from .unknown_hook import hook_unknowns
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
 
@@ -252,6 +253,8 @@ class MainWindow(QMainWindow):
         self.controller.captured.connect(self._captured)
         self.controller.set_verify(self.verify.claimed)
         self.controller.attendance = self.attendance
+        if getattr(self, "unknown_panel", None) is None:  # review of unknown faces (if on)
+            self.unknown_panel = hook_unknowns(self)
         fell_back = bool(getattr(engine, "cuda_fell_back", False))
         self.status.set_engine(engine.provider, engine.pack_name, fell_back)
         self.video.set_message("")

@@ -1,0 +1,41 @@
+"""Wires the unknown-face review into the main window: the collector on the live recogniser
+(only when ``unknown_review`` is on) and the "Unknown faces" tab."""
+
+from __future__ import annotations
+
+
+def _learn(window) -> str:
+    """Run `facelens learn` on the window's gallery; what it decided, in words."""
+    from ..openset.adapter import learn as learn_adapter
+    from ..openset.adapter import save as save_adapter
+
+    g, engine = window.gallery, window.engine
+    if g is None or engine is None:
+        return "Nothing to learn from yet"
+    g.set_adapter(None)
+    w, report = learn_adapter(*g.learning_data(), window.controller.config.threshold)
+    if w is not None:
+        save_adapter(window.home, engine.model_id, w, report)
+        g.set_adapter(w)
+    return ("Adapter applied: " if w is not None else "Adapter not applied: ") + report.why
+
+
+def hook_unknowns(window):
+    """After the engine and gallery are set: collect unknown faces and show the review tab
+    (an UnknownReviewPanel) when the setting is on; None when it is off."""
+    if not window.settings.unknown_review or window.controller is None:
+        return None
+    from ..openset.unknowns import UnknownCollector, UnknownStore
+    from .unknown_review import UnknownReviewPanel
+
+    store = UnknownStore.for_home(window.home, window.gallery,
+                                  window.settings.unknown_retention_days)
+    window.controller.pipeline.recogniser.unknown_sink = UnknownCollector(
+        store, window.controller.config.threshold)
+    panel = UnknownReviewPanel(lambda: store, lambda: window.gallery,
+                               lambda: window.controller.config.threshold,
+                               lambda: _learn(window))
+    panel.changed.connect(lambda: (window.people.refresh(), window._gallery_changed()))
+    panel.message.connect(lambda m: window.status.showMessage(m, 5000))
+    window.tabs.addTab(panel, "Unknown faces")
+    return panel
