@@ -45,6 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "learn a linear adapter from the gallery and corrections (triplet loss)"),
     "unknown": ("facelens.openset.cli",
                 "review faces never recognised: list, name, ignore, forget (collect VIDEO)"),
+    "site-calibrate": ("facelens.openset.cli",
+                       "refine the impostor tail with the site's unknown faces (embeddings only)"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 _GLOBAL_WITH_VALUE = ("--home", "--source")  # options before the command that take a value

@@ -41,7 +41,8 @@ class Context:
                                            override=getattr(args, "threshold", None),
                                            far=getattr(args, "far", None),
                                            pack=self.engine.pack_name,
-                                           gallery_size=self.gallery.count_templates())
+                                           gallery_size=self.gallery.count_templates(),
+                                           home=self.home)
 
     def faces(self, image: str) -> list[FaceResult]:
         from .images import load_image

@@ -50,6 +50,7 @@ class Settings:
     attendance_store_unknown: bool = False  # unknown faces: counted per day; stored only if on
     unknown_review: bool = False  # keep the best crop of faces never recognised, for review
     unknown_retention_days: float = setting(30.0, min=0.0, max=3650.0)  # then deleted
+    site_calibration: bool = False  # keep unknown faces' embeddings (not images) for the tail
     gallery_encrypted: bool = False  # set by `gallery encrypt`: a clear gallery is then refused
 
     def __post_init__(self) -> None:
@@ -58,10 +59,12 @@ class Settings:
             raise SettingsError(problems)
 
     def match_threshold(self, default: float, pack: str | None = None,
-                        gallery_size: int | None = None) -> float:
+                        gallery_size: int | None = None, home: Path | None = None) -> float:
         """The similarity a match needs: the user's threshold, else the one that keeps `far`
-        over `gallery_size` templates of `pack`, else the pack's `default`."""
-        return resolve_threshold(default, settings=self, pack=pack, gallery_size=gallery_size)
+        over `gallery_size` templates of `pack` (the site's tail of data folder `home` where
+        calibrated), else the pack's `default`."""
+        return resolve_threshold(default, settings=self, pack=pack, gallery_size=gallery_size,
+                                 home=home)
 
     @classmethod
     def load(cls, home: Path) -> Settings:

@@ -43,15 +43,18 @@ def check_threshold(value: Any, what: str = "threshold") -> float:
 
 def resolve_threshold(pack_default: float, settings: Any = None, kiosk: Any = None,
                       override: float | None = None, *, pack: str | None = None,
-                      gallery_size: int | None = None, far: float | None = None) -> float:
-    """The threshold in force (see the module's precedence); `far` is a per-call ``--far``."""
+                      gallery_size: int | None = None, far: float | None = None,
+                      home: Any = None) -> float:
+    """The threshold in force (see the module's precedence); `far` is a per-call ``--far``;
+    `home`: the data folder, whose site calibration (if any) replaces the pack's tail."""
     return resolve_operating_point(pack_default, settings, kiosk, override, pack=pack,
-                                   gallery_size=gallery_size, far=far).threshold
+                                   gallery_size=gallery_size, far=far, home=home).threshold
 
 
 def resolve_operating_point(pack_default: float, settings: Any = None, kiosk: Any = None,
                             override: float | None = None, *, pack: str | None = None,
-                            gallery_size: int | None = None, far: float | None = None):
+                            gallery_size: int | None = None, far: float | None = None,
+                            home: Any = None):
     """The operating point in force: its threshold, expected false-accept rate per
     identification over `gallery_size` templates and miss rate on the pack's calibration set."""
     from .openset.operating_point import (
@@ -60,8 +63,9 @@ def resolve_operating_point(pack_default: float, settings: Any = None, kiosk: An
         operating_point,
         threshold_for_far,
     )
+    from .openset.site import load_site_tail
 
-    tail = load_tail(pack) if pack else None
+    tail = (load_site_tail(home, pack) or load_tail(pack)) if pack else None
     n = max(int(gallery_size or 1), 1)
     if override is not None:
         return operating_point(tail, check_threshold(override, "--threshold"), n, "threshold")

@@ -55,9 +55,10 @@ GALLERY_RETRY_MS = 2000
 
 
 def live_config(settings: Settings, default_threshold: float, pack: str | None = None,
-                gallery_size: int | None = None) -> LiveConfig:
+                gallery_size: int | None = None, home: Path | None = None) -> LiveConfig:
     """The live pipeline's knobs; the threshold follows `far` over `gallery_size` templates."""
-    return LiveConfig(threshold=settings.match_threshold(default_threshold, pack, gallery_size),
+    return LiveConfig(threshold=settings.match_threshold(default_threshold, pack, gallery_size,
+                                                         home),
                       detect_scale=settings.detect_scale, min_face=settings.min_face,
                       recheck_frames=settings.recheck_frames, detect_every=settings.detect_every)
 
@@ -246,7 +247,7 @@ class MainWindow(QMainWindow):
         self.controller = LiveController(
             engine, lambda: self.gallery,
             live_config(self.settings, engine.default_threshold, engine.pack_name,
-                        self.gallery.count_templates()), self, self.engine_lock,
+                        self.gallery.count_templates(), self.home), self, self.engine_lock,
             **self.reader_options)
         self.controller.sceneReady.connect(self._show_scene)
         self.controller.sourceEvent.connect(self._source_event)
@@ -355,7 +356,8 @@ class MainWindow(QMainWindow):
         """A `far` target: the threshold rises as people are enrolled (and falls back)."""
         if self.controller is not None and self.engine is not None:
             self.controller.config.threshold = self.settings.match_threshold(
-                self.engine.default_threshold, self.engine.pack_name, self._gallery_size())
+                self.engine.default_threshold, self.engine.pack_name, self._gallery_size(),
+                self.home)
 
     # -- sources -----------------------------------------------------------------------------
     def open_source(self, text: str) -> bool:
@@ -651,7 +653,7 @@ class MainWindow(QMainWindow):
             self._notice(f"The data folder {data_folder} is used from the next start.")
         if self.controller is not None and self.engine is not None:
             fresh = live_config(new, self.engine.default_threshold, self.engine.pack_name,
-                                self._gallery_size())
+                                self._gallery_size(), self.home)
             for key, value in vars(fresh).items():
                 setattr(self.controller.config, key, value)
         if (old.provider, old.model_pack) != (new.provider, new.model_pack):

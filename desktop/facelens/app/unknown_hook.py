@@ -23,7 +23,8 @@ def _learn(window) -> str:
 def hook_unknowns(window):
     """After the engine and gallery are set: collect unknown faces and show the review tab
     (an UnknownReviewPanel) when the setting is on; None when it is off."""
-    if not window.settings.unknown_review or window.controller is None:
+    review, site = window.settings.unknown_review, window.settings.site_calibration
+    if not (review or site) or window.controller is None:
         return None
     from ..openset.unknowns import UnknownCollector, UnknownStore
     from .unknown_review import UnknownReviewPanel
@@ -31,7 +32,9 @@ def hook_unknowns(window):
     store = UnknownStore.for_home(window.home, window.gallery,
                                   window.settings.unknown_retention_days)
     window.controller.pipeline.recogniser.unknown_sink = UnknownCollector(
-        store, window.controller.config.threshold)
+        store, window.controller.config.threshold, keep_crops=review)
+    if not review:  # site calibration only: embeddings, no images, no review tab
+        return None
     panel = UnknownReviewPanel(lambda: store, lambda: window.gallery,
                                lambda: window.controller.config.threshold,
                                lambda: _learn(window))

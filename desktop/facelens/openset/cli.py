@@ -1,4 +1,4 @@
-"""Open-set commands: impostor-tail, correct, learn, unknown."""
+"""Open-set commands: impostor-tail, correct, learn, unknown, site-calibrate."""
 
 from __future__ import annotations
 
@@ -195,7 +195,8 @@ def _collect(args: argparse.Namespace, ctx, store) -> int:
         raise FaceLensError(f"{args.cluster_or_video}: cannot be read as a video")
     rec = Recogniser(ctx.engine, lambda: ctx.gallery, LiveConfig(threshold=ctx.threshold,
                      detect_every=1))
-    rec.unknown_sink = UnknownCollector(store, ctx.threshold)
+    images = ctx.settings.unknown_review or not ctx.settings.site_calibration
+    rec.unknown_sink = UnknownCollector(store, ctx.threshold, keep_crops=images)
     frames = 0
     while True:
         ok, image = cap.read()
@@ -208,6 +209,52 @@ def _collect(args: argparse.Namespace, ctx, store) -> int:
     total = len(store.faces())
     emit(args, {"video": args.cluster_or_video, "frames": frames, "kept": total},
          f"{args.cluster_or_video}: {frames} frames; {total} unknown face(s) kept")
+    return 0
+
+
+def cmd_site_calibrate(args: argparse.Namespace) -> int:
+    """Add the site's unknown faces to the pack's impostor tail (or remove that again)."""
+    import numpy as np
+
+    from ..engine_cli import Context
+    from .operating_point import load_tail
+    from .site import merge, site_path, site_scores, store_site_tail
+    from .unknowns import cluster_embeddings
+
+    ctx = Context(args)
+    pack = ctx.engine.pack_name
+    if args.remove:
+        path = site_path(ctx.home, pack)
+        found = path.exists()
+        path.unlink(missing_ok=True)
+        emit(args, {"pack": pack, "removed": found},
+             "site calibration removed" if found else "no site calibration to remove")
+        return 0
+    tail = load_tail(pack)
+    if tail is None:
+        raise FaceLensError(f"pack {pack}: no measured impostor tail to refine; run "
+                            f"`facelens impostor-tail FOLDER --pack {pack} --store` first")
+    faces = _unknown_store(ctx).faces(include_ignored=True)
+    if len(faces) < 2:
+        raise FaceLensError("site calibration: fewer than 2 unknown faces kept; turn on "
+                            "site_calibration in settings.json and let the camera run, or "
+                            "`facelens unknown collect VIDEO`")
+    unknown = np.stack([f.embedding for f in faces])
+    templates, owner, _ = ctx.gallery.learning_data()
+    templates = templates[owner >= 0].astype(np.float32)
+    scores = site_scores(unknown, cluster_embeddings(unknown, ctx.threshold), templates)
+    merged = merge(tail, scores, f"site: {len(faces)} unknown faces, {len(scores)} pairs")
+    path = store_site_tail(ctx.home, pack, merged)
+    before = ctx.threshold
+    from ..thresholds import resolve_threshold
+
+    after = resolve_threshold(ctx.engine.default_threshold, ctx.settings, pack=pack,
+                              gallery_size=ctx.gallery.count_templates(), home=ctx.home)
+    obj = {"pack": pack, "site_pairs": int(len(scores)), "pairs": merged.pairs,
+           "threshold_before": round(before, 4), "threshold_after": round(after, 4),
+           "stored": str(path)}
+    emit(args, obj, f"{len(faces)} unknown faces, {len(scores)} site impostor pairs; "
+                    f"threshold {before:.3f} -> {after:.3f} ({path})")
     return 0
 
 
@@ -248,3 +295,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cluster number (name, ignore, forget), or a video file (collect)")
     p.add_argument("name", nargs="?", help="the person's name (name)")
     p.add_argument("--threshold", type=float, help="similarity that groups two faces")
+    text = "refine the impostor tail with the site's unknown faces (embeddings only)"
+    p = sub.add_parser("site-calibrate", parents=[common], help=text, description=text)
+    p.set_defaults(func=cmd_site_calibrate)
+    p.add_argument("--remove", action="store_true", help="back to the pack's own tail")

@@ -161,8 +161,8 @@ def cluster_embeddings(embs: np.ndarray, threshold: float) -> list[list[int]]:
 class UnknownCollector:
     """Per live track, the best crop that passed the quality gate while never recognised."""
 
-    def __init__(self, store: UnknownStore, threshold: float):
-        self.store, self.threshold = store, threshold
+    def __init__(self, store: UnknownStore, threshold: float, keep_crops: bool = True):
+        self.store, self.threshold, self.keep_crops = store, threshold, keep_crops
         self._best: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
         self._known: set[int] = set()
         self._lock = threading.Lock()
@@ -191,8 +191,8 @@ class UnknownCollector:
             done = [(t, self._best.pop(t)) for t in ended]
             self._known &= alive
         for _, (score, crop, emb) in done:
-            ok, png = cv2.imencode(".png", crop)
-            self.store.add(emb, png.tobytes() if ok else None, score)
+            ok, png = cv2.imencode(".png", crop) if self.keep_crops else (False, None)
+            self.store.add(emb, png.tobytes() if ok else None, score)  # no crop: site only
         return len(done)
 
     def flush(self) -> int:
