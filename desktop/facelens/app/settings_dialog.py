@@ -174,6 +174,8 @@ class SettingsDialog(QDialog):
         needed = self.meaning.heightForWidth(width)
         if needed > self.meaning.minimumHeight():
             self.meaning.setMinimumHeight(needed)
+        self.layout().activate()  # the form takes the taller text before it is painted
+        self.resize(self.width(), max(self.height(), self.layout().minimumSize().height()))
 
     def _slider_changed(self, value: int) -> None:
         """A value the chosen rate does not give is a raw threshold (for experts)."""
