@@ -103,7 +103,10 @@ def cmd_learn(args: argparse.Namespace) -> int:
                   f"{b['car']:.2%}, triplet loss {b['loss']:.4f}",
                   f"held back after:  false-accept {a['far']:.2%}, correct-accept "
                   f"{a['car']:.2%}, triplet loss {a['loss']:.4f}"]
-    lines.append(("applied: " if obj["applied"] else "not applied: ") + report.why)
+    if args.dry_run and report.applied:
+        lines.append("dry run, nothing kept: it would be applied (" + report.why + ")")
+    else:
+        lines.append(("applied: " if obj["applied"] else "not applied: ") + report.why)
     emit(args, obj, "\n".join(lines))
     return 0
 
