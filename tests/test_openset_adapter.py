@@ -75,3 +75,24 @@ def test_learn_command_applies_and_removes(engine, dev, faces_dev, tmp_path):
     g = open_for_home(tmp_path, engine.model_id, engine.dim, prompt=False)
     assert g.adapter is None
     g.close()
+
+
+def test_unknown_faces_are_negatives_for_everyone(engine, dev, tmp_path):
+    from facelens.openset.unknowns import UnknownStore
+
+    labels, embs = dev
+    john = np.char.startswith(labels, "john_")
+    g = _gallery(engine, tmp_path / "j.db", labels[john], embs[john])
+    store = UnknownStore(tmp_path / "unknown.db", engine.model_id, engine.dim)
+    for e in embs[~john]:  # the bbt_* people: strangers the camera kept
+        store.add(e, None, 1.0)
+    x, owner, neg_of = adapter.with_unknowns(g.learning_data(), store)
+    assert (neg_of == adapter.EVERYONE).sum() == (~john).sum()
+    triplets = adapter._triplets(adapter.adapt(None, x), owner, neg_of,
+                                 np.random.default_rng(0))
+    assert any(neg_of[n] == adapter.EVERYONE for _, _, n in triplets)  # they are mined
+    w, report = adapter.learn(x, owner, neg_of, threshold=0.5)
+    assert report.negatives == (~john).sum()
+    assert report.after["far"] <= report.before["far"] or not report.applied
+    store.close()
+    g.close()

@@ -12,8 +12,11 @@ def _learn(window) -> str:
     g, engine = window.gallery, window.engine
     if g is None or engine is None:
         return "Nothing to learn from yet"
+    from ..openset.adapter import with_unknowns
+
     g.set_adapter(None)
-    w, report = learn_adapter(*g.learning_data(), window.controller.config.threshold)
+    data = with_unknowns(g.learning_data(), window.unknown_panel.store())
+    w, report = learn_adapter(*data, window.controller.config.threshold)
     if w is not None:
         save_adapter(window.home, engine.model_id, w, report)
         g.set_adapter(w)

@@ -25,6 +25,7 @@ MARGIN = 0.5
 EPOCHS = 60
 LEARNING_RATE = 0.05
 IDENTITY_PULL = 1e-3
+EVERYONE = -2  # `neg_of` of a negative for every person (a reviewed unknown face)
 HOLD_BACK = 1 / 3  # of each person's templates (people with 3 or more)
 FOLDER = "adapters"  # in the data folder: <model id>.npz and .json (one per pack)
 
@@ -50,7 +51,8 @@ def _triplets(z: np.ndarray, labels: np.ndarray, neg_of: np.ndarray, rng,
             continue  # a negative template is never an anchor
         pos = np.flatnonzero((labels == labels[a]) & (np.arange(len(labels)) != a))
         negs = np.flatnonzero((labels != labels[a]) | (neg_of == labels[a]))
-        negs = negs[(labels[negs] >= 0) | (neg_of[negs] == labels[a])]
+        negs = negs[(labels[negs] >= 0) | (neg_of[negs] == labels[a])
+                    | (neg_of[negs] == EVERYONE)]
         if not len(pos) or not len(negs):
             continue
         for p in rng.permutation(pos)[:4]:
@@ -211,3 +213,15 @@ def remove(home: Path, model_id: str) -> bool:
     for p in (weights, info):
         p.unlink(missing_ok=True)
     return found
+
+
+def with_unknowns(data, store):
+    """The gallery's learning data plus the kept unknown faces, as negatives for everyone
+    (strangers to all enrolled people)."""
+    x, labels, neg_of = data
+    faces = store.faces(include_ignored=True)
+    if not faces:
+        return x, labels, neg_of
+    u = np.stack([f.embedding for f in faces]).astype(np.float64)
+    return (np.concatenate([x, u]), np.concatenate([labels, np.full(len(u), -1)]),
+            np.concatenate([neg_of, np.full(len(u), EVERYONE)]))

@@ -80,6 +80,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     the held-back part gets no worse; or remove it."""
     from ..engine_cli import Context
     from . import adapter
+    from .adapter import with_unknowns
 
     ctx = Context(args)
     if args.remove:
@@ -89,14 +90,15 @@ def cmd_learn(args: argparse.Namespace) -> int:
              "adapter removed" if found else "no adapter to remove")
         return 0
     ctx.gallery.set_adapter(None)  # learn on the embeddings as the model makes them
-    x, labels, neg_of = ctx.gallery.learning_data()
+    x, labels, neg_of = with_unknowns(ctx.gallery.learning_data(), _unknown_store(ctx))
     w, report = adapter.learn(x, labels, neg_of, ctx.threshold)
     if w is not None and not args.dry_run:
         adapter.save(ctx.home, ctx.engine.model_id, w, report)
     obj = {"model_id": ctx.engine.model_id, **vars(report),
            "applied": report.applied and not args.dry_run}
     b, a = report.before, report.after
-    lines = [f"{report.templates} templates, {report.negatives} 'not X' negatives; "
+    lines = [f"{report.templates} templates, {report.negatives} negatives ('not X' and "
+             "unknown faces); "
              f"threshold {report.threshold:.3f}"]
     if b:
         lines += [f"held back before: false-accept {b['far']:.2%}, correct-accept "
