@@ -58,4 +58,11 @@ def test_review_is_off_by_default(qtbot, engine, tmp_path):
     qtbot.waitUntil(lambda: window.controller is not None, timeout=60000)
     assert getattr(window, "unknown_panel", None) is None
     assert window.controller.pipeline.recogniser.unknown_sink is None
+    from dataclasses import replace
+
+    window.apply_settings(replace(window.settings, unknown_review=True))  # turned on in Settings
+    assert window.controller.pipeline.recogniser.unknown_sink is not None
+    assert window.tabs.indexOf(window.unknown_panel) >= 0
+    window.apply_settings(replace(window.settings, unknown_review=False))
+    assert window.controller.pipeline.recogniser.unknown_sink is None
     window.close()

@@ -51,3 +51,11 @@ def test_bad_far_in_settings_file_is_refused(tmp_path):
     (tmp_path / "settings.json").write_text('{"far": 3}')
     with pytest.raises(SettingsError, match="far"):
         Settings.load(tmp_path)
+
+
+def test_unknown_review_and_site_calibration_are_opt_in(qtbot):
+    d = _dialog(qtbot, Settings(), 5)
+    assert not d.unknown_review.isChecked() and not d.site_calibration.isChecked()
+    d.unknown_review.setChecked(True)
+    out = d.result_settings()
+    assert out.unknown_review is True and out.site_calibration is False

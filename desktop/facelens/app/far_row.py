@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QVBoxLayout, QWidget
 
 from ..settings import Settings
 from ..thresholds import resolve_operating_point
@@ -79,3 +79,14 @@ class FarRow(QWidget):
     def _chosen(self) -> None:
         if self.far() is not None:
             self.changed.emit(self.threshold())
+
+
+def openset_checks(settings: Settings) -> tuple[QCheckBox, QCheckBox]:
+    """The two opt-ins (both off by default): keep unknown faces for review; calibrate the
+    operating point from the site's unknown faces (embeddings only)."""
+    review = QCheckBox("Keep faces never recognised for review (best crop per track)")
+    review.setChecked(settings.unknown_review)
+    site = QCheckBox("Site calibration: keep their embeddings (not images) for the false-accept "
+                     "rate")
+    site.setChecked(settings.site_calibration)
+    return review, site

@@ -38,6 +38,7 @@ from .people_manager import PeopleManager
 from .preview import SourcePreview
 from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
+from .unknown_hook import follow_settings as follow_unknown_settings
 from .unknown_hook import hook_unknowns
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
@@ -656,6 +657,7 @@ class MainWindow(QMainWindow):
                                 self._gallery_size(), self.home)
             for key, value in vars(fresh).items():
                 setattr(self.controller.config, key, value)
+            follow_unknown_settings(self)
         if (old.provider, old.model_pack) != (new.provider, new.model_pack):
             spec = self.controller.spec if self.controller else None
             if self.controller is not None:

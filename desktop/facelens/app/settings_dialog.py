@@ -27,7 +27,7 @@ from ..far_table import FarTable
 from ..modelpack.facts import pack_facts
 from ..modelpack.pack import available_packs
 from ..settings import Settings
-from .far_row import FarRow
+from .far_row import FarRow, openset_checks
 
 PROVIDERS = [("Auto (CUDA if it loads, else CPU)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
 PACKS = available_packs()
@@ -143,6 +143,9 @@ class SettingsDialog(QDialog):
         form.addRow("Re-check a face every", self.recheck)
         form.addRow("Provider", self.provider)
         form.addRow("", self.provider_note)
+        self.unknown_review, self.site_calibration = openset_checks(settings)
+        form.addRow("Unknown faces", self.unknown_review)
+        form.addRow("", self.site_calibration)
         form.addRow("Model pack", self.pack)
         form.addRow("", self.pack_info)
         folder_widget = QWidget()
@@ -192,7 +195,9 @@ class SettingsDialog(QDialog):
         threshold = None if abs(self.threshold - self.default) < 0.005 else self.threshold
         far = self.far_row.far()  # a chosen rate: the threshold follows the gallery
         return replace(self.settings, threshold=None if far is not None else threshold,
-                       far=far, detect_scale=self.scale.value(),
+                       far=far, unknown_review=self.unknown_review.isChecked(),
+                       site_calibration=self.site_calibration.isChecked(),
+                       detect_scale=self.scale.value(),
                        min_face=self.min_face.value(), recheck_frames=self.recheck.value(),
                        provider=self.provider.currentData(), model_pack=self.pack.currentText())
 

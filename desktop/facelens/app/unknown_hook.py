@@ -45,3 +45,16 @@ def hook_unknowns(window):
     panel.message.connect(lambda m: window.status.showMessage(m, 5000))
     window.tabs.addTab(panel, "Unknown faces")
     return panel
+
+
+def follow_settings(window) -> None:
+    """After Settings changed: start the review/collection when turned on, stop collecting
+    when both are turned off (kept faces stay until forgotten or past retention)."""
+    if window.controller is None:
+        return
+    recogniser = window.controller.pipeline.recogniser
+    if not (window.settings.unknown_review or window.settings.site_calibration):
+        recogniser.unknown_sink = None
+    elif recogniser.unknown_sink is None or (window.settings.unknown_review
+                                             and getattr(window, "unknown_panel", None) is None):
+        window.unknown_panel = hook_unknowns(window)
