@@ -43,6 +43,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
                       "search p50/p95 and recall@1: pgvector HNSW on a server next to local FAISS"),
     "doctor": ("facelens.install_check",
                "check this install for the onnxruntime/OpenCV pip traps"),
+    "impostor-tail": ("facelens.openset.cli",
+                      "measure a pack's impostor scores (every different-person pair) for --far"),
+    "correct": ("facelens.openset.cli", "correct a recognition: this face is not NAME, or is NAME"),
+    "learn": ("facelens.openset.cli",
+              "learn a linear adapter from the gallery and corrections (triplet loss)"),
+    "unknown": ("facelens.openset.cli",
+                "review faces never recognised: list, name, ignore, forget (collect VIDEO)"),
+    "site-calibrate": ("facelens.openset.cli",
+                       "refine the impostor tail with the site's unknown faces (embeddings only)"),
 }
 COMMAND_MODULES = list(dict.fromkeys(module for module, _ in COMMANDS.values()))
 _GLOBAL_WITH_VALUE = ("--home", "--source")  # options before the command that take a value

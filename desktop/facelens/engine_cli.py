@@ -17,7 +17,7 @@ from .errors import GalleryError, ImageError
 from .gallery.names import clean_name
 from .paths import data_home
 from .settings import Settings
-from .thresholds import resolve_threshold
+from .thresholds import far_arg, resolve_threshold
 
 # NumPy, ONNX Runtime, OpenCV and FAISS load inside the commands that use them, so that
 # `facelens people` and `--help` start in a fraction of a second (tests/test_startup.py).
@@ -39,7 +39,11 @@ class Context:
         for d in self.gallery.damaged:  # left out of the search: say so on every command
             print(f"facelens: warning: {d.message()}", file=sys.stderr)
         self.threshold = resolve_threshold(self.engine.default_threshold, self.settings,
-                                           override=getattr(args, "threshold", None))
+                                           override=getattr(args, "threshold", None),
+                                           far=getattr(args, "far", None),
+                                           pack=self.engine.pack_name,
+                                           gallery_size=self.gallery.count_templates(),
+                                           home=self.home)
 
     def faces(self, image: str) -> list[FaceResult]:
         from .images import load_image
@@ -303,10 +307,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add("identify", cmd_identify, "name every face in photos, or 'not recognised'")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--threshold", type=float, help="similarity needed for a match")
+    p.add_argument("--far", type=far_arg, metavar="RATE",
+                   help="share of identifications that may name a stranger (0.001 or 1/1000): "
+                        "the threshold follows from the pack's impostor tail and gallery size")
     p = add("verify", cmd_verify, "check 1:1 whether the largest face is the claimed person")
     p.add_argument("name")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--threshold", type=float, help="similarity needed for a match")
+    p.add_argument("--far", type=far_arg, metavar="RATE",
+                   help="share of identifications that may name a stranger (0.001 or 1/1000): "
+                        "the threshold follows from the pack's impostor tail and gallery size")
     add("people", cmd_people, "list enrolled people")
     p = add("remove", cmd_remove, "remove a person and all their templates")
     p.add_argument("name")

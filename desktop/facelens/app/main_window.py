@@ -31,6 +31,7 @@ from ..settings import Settings
 from ..sqlite_access import waiting_at_most
 from . import first_run
 from .central_status import CentralStatusLabel
+from .corrections_hook import hook_corrections
 from .enrol_files import EnrolFilesDialog
 from .enrol_live import EnrolLiveDialog
 from .folders import FolderMemory
@@ -39,6 +40,8 @@ from .people_manager import PeopleManager
 from .preview import SourcePreview
 from .settings_dialog import SettingsDialog
 from .status_bar import LiveStatusBar
+from .unknown_hook import follow_settings as follow_unknown_settings
+from .unknown_hook import hook_unknowns
 from .verify_panel import VerifyPanel
 from .video_view import VideoView
 
@@ -54,8 +57,11 @@ GALLERY_LOCK_WAIT_S = 0.5  # the window waits this long for a locked gallery, th
 GALLERY_RETRY_MS = 2000
 
 
-def live_config(settings: Settings, default_threshold: float) -> LiveConfig:
-    return LiveConfig(threshold=settings.match_threshold(default_threshold),
+def live_config(settings: Settings, default_threshold: float, pack: str | None = None,
+                gallery_size: int | None = None, home: Path | None = None) -> LiveConfig:
+    """The live pipeline's knobs; the threshold follows `far` over `gallery_size` templates."""
+    return LiveConfig(threshold=settings.match_threshold(default_threshold, pack, gallery_size,
+                                                         home),
                       detect_scale=settings.detect_scale, min_face=settings.min_face,
                       recheck_frames=settings.recheck_frames, detect_every=settings.detect_every)
 
@@ -120,6 +126,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         first_run.install(self)  # Help > First-run wizard, and the empty-People hint
         self.video.faceClicked.connect(self._face_clicked)
+        self.corrections = hook_corrections(self)  # right-click: "This is not X" / "This is Y"
         self.people.folders = self.folders
         self.people.changed.connect(self._gallery_changed)
         self.people.addPhotosRequested.connect(self.enrol_from_files)
@@ -245,13 +252,16 @@ class MainWindow(QMainWindow):
         self._watch_gallery()
         self.controller = LiveController(
             engine, lambda: self.gallery,
-            live_config(self.settings, engine.default_threshold), self, self.engine_lock,
+            live_config(self.settings, engine.default_threshold, engine.pack_name,
+                        self.gallery.count_templates(), self.home), self, self.engine_lock,
             **self.reader_options)
         self.controller.sceneReady.connect(self._show_scene)
         self.controller.sourceEvent.connect(self._source_event)
         self.controller.captured.connect(self._captured)
         self.controller.set_verify(self.verify.claimed)
         self.controller.attendance = self.attendance
+        if getattr(self, "unknown_panel", None) is None:  # review of unknown faces (if on)
+            self.unknown_panel = hook_unknowns(self)
         fell_back = bool(getattr(engine, "cuda_fell_back", False))
         self.status.set_engine(engine.provider, engine.pack_name, fell_back)
         self.video.set_message("")
@@ -344,7 +354,18 @@ class MainWindow(QMainWindow):
     def _gallery_changed(self) -> None:
         self.verify.set_names(self.people.names())
         if self.controller is not None:
+            self._follow_gallery_size()
             self.controller.gallery_changed()
+
+    def _gallery_size(self) -> int:
+        return self.gallery.count_templates() if self.gallery is not None else 0
+
+    def _follow_gallery_size(self) -> None:
+        """A `far` target: the threshold rises as people are enrolled (and falls back)."""
+        if self.controller is not None and self.engine is not None:
+            self.controller.config.threshold = self.settings.match_threshold(
+                self.engine.default_threshold, self.engine.pack_name, self._gallery_size(),
+                self.home)
 
     # -- sources -----------------------------------------------------------------------------
     def open_source(self, text: str) -> bool:
@@ -438,6 +459,8 @@ class MainWindow(QMainWindow):
         self.controller.capture(track_id)
 
     def _captured(self, capture: FaceCapture) -> None:
+        if self.corrections.take(capture):
+            return
         if self.enrol_dialog is not None and self.enrol_dialog.isVisible():
             self.enrol_dialog.set_capture(capture)
             return
@@ -612,8 +635,9 @@ class MainWindow(QMainWindow):
         if self.engine is not None and getattr(self.engine, "cuda_fell_back", False):
             note = "CUDA was requested but could not be loaded: running on the CPU."
         folder = self.qsettings.value("data/home") or str(self.home)
-        self.settings_dialog = SettingsDialog(self.settings, default, far, folder, note, self,
-                                              far_table=self._far_table())
+        self.settings_dialog = SettingsDialog(
+            self.settings, default, far, folder, note, self, far_table=self._far_table(),
+            pack=self.engine.pack_name if self.engine else None, gallery_size=self._gallery_size())
         self.settings_dialog.accepted.connect(
             lambda: self.apply_settings(self.settings_dialog.result_settings(),
                                         self.settings_dialog.data_folder()))
@@ -636,9 +660,11 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("data/home", data_folder)
             self._notice(f"The data folder {data_folder} is used from the next start.")
         if self.controller is not None and self.engine is not None:
-            fresh = live_config(new, self.engine.default_threshold)
+            fresh = live_config(new, self.engine.default_threshold, self.engine.pack_name,
+                                self._gallery_size(), self.home)
             for key, value in vars(fresh).items():
                 setattr(self.controller.config, key, value)
+            follow_unknown_settings(self)
         if (old.provider, old.model_pack) != (new.provider, new.model_pack):
             spec = self.controller.spec if self.controller else None
             if self.controller is not None:
@@ -681,6 +707,7 @@ class MainWindow(QMainWindow):
 
     def _gallery_changed_elsewhere(self) -> None:
         if self.gallery is not None:  # recognition re-reads the gallery by itself
+            self._follow_gallery_size()
             self.people.refresh()
             self.verify.set_names(self.people.names())
 

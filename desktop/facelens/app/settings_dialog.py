@@ -27,6 +27,7 @@ from ..far_table import FarTable
 from ..modelpack.facts import pack_facts
 from ..modelpack.pack import recognition_packs
 from ..settings import Settings
+from .far_row import FarRow, openset_checks
 
 PROVIDERS = [("Auto (CUDA if it loads, else CPU)", "auto"), ("CPU", "cpu"), ("CUDA", "cuda")]
 PACKS = recognition_packs()  # the packs the engine can run (not download-only recipes)
@@ -78,12 +79,14 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, default_threshold: float, far: float | None,
                  data_folder: str, provider_note: str = "", parent=None,
-                 far_table: FarTable | None = None):
+                 far_table: FarTable | None = None, pack: str | None = None,
+                 gallery_size: int | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
         self.default, self.far, self.far_table = default_threshold, far, far_table
-        value = settings.match_threshold(default_threshold)
+        value = settings.match_threshold(default_threshold, pack, gallery_size)
+        self.far_row = FarRow(settings, default_threshold, pack, gallery_size)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(5, 100)  # thresholds.THRESHOLD_MIN-MAX
         self.slider.setValue(round(value * 100))
@@ -134,12 +137,16 @@ class SettingsDialog(QDialog):
         self.meaning.setMinimumWidth(360)
         self.pack_info.setMinimumWidth(360)
         form = QFormLayout(self)
+        form.addRow("Strangers named at most", self.far_row)
         form.addRow("Match threshold", threshold_box)
         form.addRow("Detection scale", self.scale)
         form.addRow("Minimum face size", self.min_face)
         form.addRow("Re-check a face every", self.recheck)
         form.addRow("Provider", self.provider)
         form.addRow("", self.provider_note)
+        self.unknown_review, self.site_calibration = openset_checks(settings)
+        form.addRow("Unknown faces", self.unknown_review)
+        form.addRow("", self.site_calibration)
         form.addRow("Model pack", self.pack)
         form.addRow("", self.pack_info)
         folder_widget = QWidget()
@@ -150,7 +157,9 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-        self.slider.valueChanged.connect(self._show_threshold)
+        self.slider.valueChanged.connect(self._slider_changed)
+        self.reset.clicked.connect(self.far_row.set_raw)
+        self.far_row.changed.connect(lambda t: self.slider.setValue(round(t * 100)))
         self.reset.clicked.connect(lambda: self.slider.setValue(round(self.default * 100)))
         self._show_threshold()
 
@@ -160,9 +169,17 @@ class SettingsDialog(QDialog):
 
     def _show_threshold(self) -> None:
         self.slider_value.setText(f"{self.threshold:.2f}")
-        self.meaning.setText(threshold_meaning(self.threshold, self.default, self.far,
-                                               self.far_table))
+        point = self.far_row.show_point(self.threshold if self.far_row.far() is None
+                                        else self.far_row.threshold())
+        self.meaning.setText(point + "\n" + threshold_meaning(self.threshold, self.default,
+                                                              self.far, self.far_table))
         self._fit(self.meaning)
+
+    def _slider_changed(self, value: int) -> None:
+        """A value the chosen rate does not give is a raw threshold (for experts)."""
+        if self.far_row.far() is not None and value != round(self.far_row.threshold() * 100):
+            self.far_row.set_raw()
+        self._show_threshold()
 
     def _show_pack(self, name: str) -> None:
         self.pack_info.setText(pack_text(name))
@@ -175,8 +192,8 @@ class SettingsDialog(QDialog):
         needed = label.heightForWidth(width)
         if needed > label.minimumHeight():
             label.setMinimumHeight(needed)
-            if self.isVisible():
-                self.adjustSize()
+        self.layout().activate()  # the form takes the taller text before it is painted
+        self.resize(self.width(), max(self.height(), self.layout().minimumSize().height()))
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
         super().showEvent(event)  # the labels have their real width only now
@@ -190,7 +207,11 @@ class SettingsDialog(QDialog):
 
     def result_settings(self) -> Settings:
         threshold = None if abs(self.threshold - self.default) < 0.005 else self.threshold
-        return replace(self.settings, threshold=threshold, detect_scale=self.scale.value(),
+        far = self.far_row.far()  # a chosen rate: the threshold follows the gallery
+        return replace(self.settings, threshold=None if far is not None else threshold,
+                       far=far, unknown_review=self.unknown_review.isChecked(),
+                       site_calibration=self.site_calibration.isChecked(),
+                       detect_scale=self.scale.value(),
                        min_face=self.min_face.value(), recheck_frames=self.recheck.value(),
                        provider=self.provider.currentData(), model_pack=self.pack.currentText())
 

@@ -158,8 +158,8 @@ class VideoView(QWidget):
                    int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        if self.scene is None:
-            return
+        if self.scene is None or event.button() != Qt.MouseButton.LeftButton:
+            return  # the right button opens the corrections menu
         x, y = self.to_frame(event.position())
         face = self.scene.face_at(x, y)
         if face is not None:

@@ -21,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..errors import GalleryError
+from ..openset import negatives as negative_store
 from . import crops as crop_store
 from . import db, sealing
 from .index import TemplateIndex
@@ -60,6 +61,10 @@ class Gallery:
         self._index = TemplateIndex(dim)
         self._owner: dict[int, int] = {}  # template id -> person id (searched templates)
         self._names: dict[int, str] = {}  # person id -> name
+        self._negatives: dict[int, np.ndarray] = {}  # person id -> "not this person" vectors
+        self._raw_negatives: dict[int, np.ndarray] = {}
+        self._raw = (np.zeros((0, dim), np.float32), np.zeros(0, np.int64))  # unadapted
+        self.adapter: np.ndarray | None = None  # learned linear map (facelens.openset.adapter)
         self._data_version = -1
         self.other_model_templates = 0
         self.damaged: list[DamagedTemplate] = []  # unreadable templates, left out of search
@@ -102,11 +107,12 @@ class Gallery:
         threshold = _threshold(threshold)
         with self._lock:
             self._guard(self._sync)
+            queries = self._adapt(queries)
             ids, sims = self._index.best(queries)
             matches = []
-            for template_id, sim in zip(ids.tolist(), sims.tolist(), strict=True):
+            for template_id, sim, q in zip(ids.tolist(), sims.tolist(), queries, strict=True):
                 person_id = self._owner.get(template_id)
-                if person_id is None or sim < threshold:
+                if person_id is None or sim < threshold or self._vetoed(person_id, sim, q):
                     matches.append(Match(None, float(sim), None))
                 else:
                     matches.append(Match(self._names[person_id], float(sim), person_id))
@@ -132,9 +138,10 @@ class Gallery:
         if not rows:
             raise GalleryError(f"{stored_name!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
-        vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
+        vectors = self._adapt(np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim))
+        query = self._adapt(query)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
-        if sim < threshold:
+        if sim < threshold or self._vetoed(person_id, sim, query[0]):
             return Match(None, sim, None)
         return Match(stored_name, sim, person_id)
 
@@ -497,6 +504,7 @@ class Gallery:
                                new.seal_thumbnail(tid, pid, old.open_thumbnail(tid, pid, thumb)),
                                tid))
                 crop_store.reseal(c, old, new)
+                negative_store.reseal(c, old, new)
                 sealing.write_state(c, new)
             return len(rows)
 
@@ -551,13 +559,16 @@ class Gallery:
             except sealing.TemplateUnreadable as exc:
                 damaged.append(DamagedTemplate(tid, pid, names.get(pid, "?"), exc.why))
         rows = good
+        vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         if rows:
-            index.add(np.array([r[0] for r in rows]),
-                      np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim))
+            index.add(np.array([r[0] for r in rows]), self._adapt(vectors))
+        self._raw = (vectors, np.array([r[1] for r in rows], dtype=np.int64))
         if codec.encrypted and not self._codec.encrypted:
             c.execute("PRAGMA secure_delete = ON")
         self._codec, self._names, self._index = codec, names, index
         self._owner = {tid: pid for tid, pid, _ in rows}
+        self._raw_negatives = negative_store.load(c, codec, self.model_id, self.dim)
+        self._negatives = {k: self._adapt(v) for k, v in self._raw_negatives.items()}
         self._data_version = data_version
         self.other_model_templates = c.execute(
             "SELECT count(*) FROM templates WHERE NOT (model_id = ? AND dim = ?)",
@@ -676,6 +687,65 @@ class Gallery:
                 self._index.remove(np.array([gone.id], np.int64))
             return gone
 
+    # -- "this is not X": negative templates (facelens.openset.negatives) -------------------
+    def _vetoed(self, person_id: int, sim: float, query: np.ndarray) -> bool:
+        """A match that is not closer to the person than to their negatives by the margin."""
+        return negative_store.vetoed(sim, query, self._negatives.get(person_id))
+
+
+    def add_negative(self, name: str, embedding: np.ndarray,
+                     source: str | None = None) -> int:
+        """Store `embedding` as "not `name`": from now on such a face is not named `name`."""
+        query = self._vectors(embedding)
+        if len(query) != 1:
+            raise GalleryError(f"a negative is one embedding, got {len(query)}")
+        with self._lock:
+            self._guard(self._sync)
+            pid, _ = self._person(name)
+
+            def write() -> int:
+                with db.transaction(self._db) as c:
+                    self._check_codec(c)
+                    return negative_store.add(c, self._codec, pid, self.model_id, self.dim,
+                                              query[0], source, _now())
+
+            nid = self._guard(write)
+            self._reload()
+            return nid
+
+
+    def count_negatives(self, name: str) -> int:
+        """How many "not `name`" corrections this model has for `name`."""
+        with self._lock:
+            pid, _ = self._person(name)
+            return self._guard(lambda: negative_store.count(self._db, pid, self.model_id))
+
+    # -- a learned adapter (facelens.openset.adapter) -----------------------------------------
+    def _adapt(self, x: np.ndarray) -> np.ndarray:
+        from ..openset.adapter import adapt
+
+        return x if self.adapter is None else adapt(self.adapter, x)
+
+    def set_adapter(self, w: np.ndarray | None) -> None:
+        """Search through the linear map `w` from now on (None: the embeddings as made)."""
+        with self._lock:
+            self.adapter = None if w is None else np.asarray(w, np.float32)
+            self._guard(self._reload)
+
+    def learning_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Unadapted vectors, their person ids (-1 for a negative) and, for negatives, whose
+        negative they are (-1 for templates): what `facelens learn` trains on."""
+        with self._lock:
+            self._guard(self._reload)  # own writes update the index in place, not `_raw`
+            x, owner = self._raw
+            parts, labels, neg_of = [x], [owner], [np.full(len(x), -1)]
+            for pid, v in self._raw_negatives.items():
+                parts.append(v)
+                labels.append(np.full(len(v), -1))
+                neg_of.append(np.full(len(v), pid))
+            return (np.concatenate(parts).astype(np.float64), np.concatenate(labels),
+                    np.concatenate(neg_of))
+
 
 def _find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:
     """The (id, name) of `rows` that is `name` in any case or Unicode spelling (`name_key`);
@@ -720,3 +790,4 @@ def _per_row(values: list | None, n: int, what: str) -> list:
     if len(values) != n:
         raise ValueError(f"{what}: {len(values)} given for {n} embeddings")
     return values
+

@@ -77,6 +77,11 @@ def open_for_home(home: Path, model_id: str, dim: int, *, passphrase: str | None
     if not gallery.encrypted and not accept_unencrypted and encryption_expected(home):
         gallery.close()
         raise downgraded(gallery.path)
+    from ..openset.adapter import load as load_adapter  # `facelens learn`'s map, if kept
+
+    adapter = load_adapter(home, model_id, dim)
+    if adapter is not None:
+        gallery.set_adapter(adapter)
     return gallery
 
 

@@ -17,7 +17,7 @@ from ..cli import emit
 from ..crypto import Sealer, new_salt
 from ..errors import FaceLensError
 from ..paths import data_home
-from ..thresholds import DEFAULT_WORD, THRESHOLD_MAX, THRESHOLD_MIN, threshold_arg
+from ..thresholds import DEFAULT_WORD, THRESHOLD_MAX, THRESHOLD_MIN, far_arg, threshold_arg
 from .config import KioskConfig
 from .factory import AUDIT_DB, attendance_store
 from .pin import AdminPin, PinError
@@ -101,6 +101,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     cfg = KioskConfig.load(home)
     changes = {k: v for k, v in {
         "policy": args.policy, "frames": args.frames, "threshold": args.threshold,
+        "far": args.far,
         "antispoof_threshold": args.antispoof_threshold, "min_sharpness": args.min_sharpness,
         "temporal_threshold": args.temporal_threshold, "min_face_px": args.min_face,
         "action_cooldown_s": args.cooldown, "thumbnails": args.thumbnails,
@@ -248,6 +249,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = admin("config", "show or change kiosk settings (changes need the PIN)", cmd_config)
     p.add_argument("--policy", choices=["identify", "verify"])
     p.add_argument("--frames", type=int, help="consecutive frames before a decision")
+    p.add_argument("--far", type=far_arg, metavar="RATE",
+                   help="share of identifications that may name a stranger (0.001 or 1/1000); "
+                        "used when no threshold is set")
     p.add_argument("--threshold", type=threshold_arg,
                    metavar=f"{THRESHOLD_MIN}-{THRESHOLD_MAX}|{DEFAULT_WORD}",
                    help="recognition threshold (cosine); 'default': the app's setting or the "

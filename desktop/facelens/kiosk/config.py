@@ -9,6 +9,7 @@ from pathlib import Path
 from .. import config_schema
 from ..atomic_write import write_atomic
 from ..config_schema import ConfigError, setting
+from ..openset.operating_point import FAR_MAX, FAR_MIN
 from ..thresholds import THRESHOLD_MAX, THRESHOLD_MIN
 from .actions import KINDS, ActionConfig
 
@@ -39,6 +40,8 @@ class KioskConfig:
     # recognition; None: the app's setting, else the model pack's calibrated default
     threshold: float | None = setting(None, min=THRESHOLD_MIN, max=THRESHOLD_MAX,
                                       null="the app's threshold or the pack's default")
+    # share of identifications that may name a stranger; used when `threshold` is None
+    far: float | None = setting(None, min=FAR_MIN, max=FAR_MAX, null="the app's setting")
     frames: int = setting(5, min=1, max=1000)  # consecutive frames that must agree
     min_face_px: int = setting(80, min=8, max=4000)  # smaller faces get "Move closer"
     # FaceAntiSpoofing authors' value; lower score = live

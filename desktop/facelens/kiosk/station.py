@@ -72,7 +72,9 @@ class KioskStation:
         self.antispoof = antispoof or (AntiSpoof(engine.antispoof(), config.antispoof_threshold,
                                                  config.min_sharpness)
                                        if engine.has_antispoof else None)
-        self.threshold = resolve_threshold(engine.default_threshold, settings, config)
+        self.threshold = resolve_threshold(engine.default_threshold, settings, config,
+                                           pack=engine.pack_name,
+                                           gallery_size=_templates(gallery))
         self.policy = DecisionPolicy(config.policy, config.frames, config.min_face_px,
                                      config.antispoof_threshold, config.temporal_threshold,
                                      config.hold_s,
@@ -144,6 +146,9 @@ class KioskStation:
             added = self.gallery.enrol(name, self.engine.embed([crop]), sources=["kiosk"],
                                        crops=[crop],
                                        thumbnails=[encode_jpeg(crop)])
+            self.threshold = resolve_threshold(self.engine.default_threshold, self.settings,
+                                               self.config, pack=self.engine.pack_name,
+                                               gallery_size=_templates(self.gallery))
             self.policy.reset()  # the next frames are judged against the new gallery
             self.temporal.reset()
             return added
@@ -164,7 +169,9 @@ class KioskStation:
                     setattr(self.config, k, v)
                 raise
             c = self.config
-            self.threshold = resolve_threshold(self.engine.default_threshold, self.settings, c)
+            self.threshold = resolve_threshold(self.engine.default_threshold, self.settings, c,
+                                               pack=self.engine.pack_name,
+                                               gallery_size=_templates(self.gallery))
             self.policy.policy, self.policy.frames = c.policy, c.frames
             self.door.config = c.action
             self.claimed = None
@@ -296,3 +303,9 @@ class KioskStation:
             self.audit.set_action(seq, text)
         except AuditFault as exc:  # the row exists; a failed update is shown, not raised
             self.fault = str(exc)
+
+
+def _templates(gallery) -> int | None:
+    """Templates searched, for a `far` operating point (None: the gallery cannot say)."""
+    count = getattr(gallery, "count_templates", None)
+    return count() if callable(count) else None

@@ -115,6 +115,7 @@ class Recogniser:
         self._last_verify = -10**9
         self._captures: list[tuple[int | None, Callable[[FaceCapture], None]]] = []
         self.analysed_captured: float | None = None  # capture time of the last analysed frame
+        self.unknown_sink = None  # openset.unknowns.UnknownCollector when the review is on
 
     # -- requests from other threads -------------------------------------------------------
     def gallery_changed(self) -> None:
@@ -250,9 +251,10 @@ class Recogniser:
 
     def _check(self, image: np.ndarray, fid: int, due: list[tuple[Track, object]]) -> None:
         """Quality-check and embed the due faces in one batch; feed the gallery's answers."""
-        todo, crops, states = [], [], {}
+        todo, crops, states, reports = [], [], {}, {}
         for track, face in due:
             crop, report = self._assess(image, face)
+            reports[track.track_id] = report
             states[track.track_id] = quality_state(report)
             if states[track.track_id] is None:
                 todo.append(track)
@@ -272,6 +274,15 @@ class Recogniser:
                     track.smoother.add(None, 0.0)
                 else:
                     track.smoother.add(match.name, match.similarity)
+            sink, alive = self.unknown_sink, {t.track_id for t in self.tracker.tracks}
+        if sink is not None:  # unknown-face review: candidates, then the tracks that ended
+            sink.threshold = self.config.threshold
+            for track, crop, emb, match in zip(todo, crops, embs if crops else [], matches,
+                                               strict=True):
+                sink.observe(track.track_id, crop, emb,
+                             -1.0 if match is None or match.name is None else match.similarity,
+                             reports[track.track_id])
+            sink.tracks_alive(alive)
 
     def _largest(self, pairs: list[tuple[Track, object]]) -> tuple[Track, object] | None:
         return max(pairs, key=lambda p: box_size(p[1].box)) if pairs else None
