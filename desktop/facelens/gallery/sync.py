@@ -294,6 +294,11 @@ class ReplicatedGallery:
         return self.replica.warnings
 
     @property
+    def path(self) -> Path:
+        """The local replica's file (what this station reads; the app watches it)."""
+        return self.replica.path
+
+    @property
     def damaged(self) -> list:
         """The replica's unreadable templates (left out of search), as `Gallery.damaged`."""
         return self.replica.damaged
