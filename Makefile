@@ -5,7 +5,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 export FACELENS_MODELS ?= $(CURDIR)/build/models
 
-.PHONY: setup setup-test run test lint models bench dist screenshots clean
+.PHONY: setup setup-test run test test-packaging lint models bench dist screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -31,9 +31,16 @@ models: setup
 run: setup
 	$(VENV)/bin/facelens $(ARGS)
 
+# The whole suite with the soak tests; the pip-install test (PyPI, ~600 MB, minutes) runs
+# with `make test-packaging`.
+PYTEST_ARGS ?= -m "not packaging"
+
 test: setup-test
 	$(VENV)/bin/ruff check desktop tests packaging
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-packaging: setup-test
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -m packaging tests/test_packaging.py
 
 bench: setup
 	$(VENV)/bin/facelens bench-engine
