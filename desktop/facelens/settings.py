@@ -9,7 +9,7 @@ from pathlib import Path
 from . import config_schema
 from .atomic_write import write_atomic
 from .config_schema import ConfigError, setting
-from .modelpack.names import NAME_PATTERN, known_packs
+from .modelpack.names import NAME_PATTERN, recognition_packs
 from .openset.operating_point import FAR_MAX, FAR_MIN
 from .thresholds import THRESHOLD_MAX, THRESHOLD_MIN, resolve_threshold
 
@@ -37,7 +37,7 @@ class Settings:
     far: float | None = setting(DEFAULT_FAR, min=FAR_MIN, max=FAR_MAX,
                                 null=DEFAULT_NOTE)
     provider: str = setting("auto", choices=PROVIDERS)  # auto | cpu | cuda
-    model_pack: str = setting("lite", pattern=NAME_PATTERN, choices=known_packs,  # a name
+    model_pack: str = setting("lite", pattern=NAME_PATTERN, choices=recognition_packs,  # a name
                               pattern_says="is a path or not a pack name (letters, digits, "
                                            "- and _ only)")
     min_face: int = setting(40, min=8, max=4000)  # pixels, in the full-resolution frame

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..modelpack.pack import Pack, Progress, ensure_pack, source_manifest
+from ..errors import ModelPackError
+from ..modelpack.pack import Pack, Progress, ensure_pack, recognition_packs, source_manifest
 from ..runtime import session_provider
 from . import models
 from .align import align
@@ -52,6 +53,12 @@ class FaceEngine:
     def load(cls, pack: str = "lite", provider: str = "auto",
              progress: Progress | None = None) -> FaceEngine:
         """Open (building on first use) model pack `pack` and create its sessions."""
+        source_manifest(pack)  # not a pack name, or unknown: said with the known ones
+        if pack not in recognition_packs():
+            raise ModelPackError(
+                f"model pack {pack!r} cannot run in this FaceLens yet: its recipe declares no "
+                "detector and embedder the engine has (the SCRFD, ArcFace and MiniFASNet "
+                f"plug-ins are not written); use one of: {', '.join(recognition_packs())}")
         return cls(ensure_pack(pack, progress=progress or (lambda m, f: None)), provider)
 
     # -- facts the UI shows ---------------------------------------------------------------

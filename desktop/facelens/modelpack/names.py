@@ -16,6 +16,22 @@ def known_packs() -> list[str]:
     return sorted(p.stem for p in MANIFESTS.glob("*.json"))
 
 
+def recognition_packs(manifests: Path = MANIFESTS) -> list[str]:
+    """Packs the engine can run on their own: their recipe declares a detector and an
+    embedder (a download-only recipe without them, or an add-on such as `minifasnet`, is not)."""
+    import json
+
+    out = []
+    for path in sorted(manifests.glob("*.json")):
+        try:
+            roles = json.loads(path.read_text(encoding="utf-8")).get("roles", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(roles, dict) and {"detector", "embedder"} <= set(roles):
+            out.append(path.stem)
+    return out
+
+
 def check_pack_name(name: object, known: list[str] | None = None) -> str:
     """`name` if it names a known pack (of `known`, default :func:`known_packs`);
     ModelPackError (saying which are known) otherwise."""

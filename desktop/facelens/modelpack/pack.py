@@ -53,14 +53,10 @@ def source_manifest(name: str) -> dict:
 
 
 def recognition_packs() -> list[str]:
-    """Packs the engine can run on their own: their recipe declares a detector and an
-    embedder (a downloadable recipe without them, or an add-on such as `minifasnet`, is not)."""
-    out = []
-    for name in available_packs():
-        roles = source_manifest(name).get("roles", {})
-        if isinstance(roles, dict) and {"detector", "embedder"} <= set(roles):
-            out.append(name)
-    return out
+    """Packs the engine can run on their own (see :func:`.names.recognition_packs`)."""
+    from .names import recognition_packs as runnable
+
+    return runnable(MANIFESTS)
 
 
 def available_packs() -> list[str]:
