@@ -154,8 +154,8 @@ class Analyser:
             with self._cond:
                 while self._job is None and not self._closed:
                     self._cond.wait()
-                if self._closed:
-                    return
+                if self._job is None:  # closed with nothing left; a job offered just before
+                    return  # close() is still run (it was lost when the source ended at once)
                 job, self._job = self._job, None
             try:
                 self.recogniser.analyse(job)
