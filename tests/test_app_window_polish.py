@@ -72,6 +72,8 @@ def test_file_menu_quits_and_help_about_names_versions_provider_pack_and_licence
     qtbot.waitUntil(lambda: window.controller is not None, timeout=WAIT)
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus[0] == "&File" and menus[-1] == "&Help"
+    assert menus.count("&Help") == 1  # the wizard's entry joins About, not a second Help menu
+    assert any(a.text().startswith("&First-run") for a in window.help_menu.actions())
     assert window.actions["quit"] in window.file_menu.actions()
     assert window.actions["about"] in window.help_menu.actions()
     window.actions["about"].trigger()

@@ -283,7 +283,7 @@ class EmptyPeopleHint(QLabel):
 
 def install(window) -> None:
     """Add Help > First-run wizard and the empty-People hint to `window`."""
-    help_menu = window.menuBar().addMenu("&Help")
+    help_menu = getattr(window, "help_menu", None) or window.menuBar().addMenu("&Help")
     window._action(help_menu, "&First-run wizard...", lambda: open_wizard(window))
     window.people.empty_hint = EmptyPeopleHint(window.people)
     window.people.layout().insertWidget(1, window.people.empty_hint)
