@@ -31,16 +31,18 @@ models: setup
 run: setup
 	$(VENV)/bin/facelens $(ARGS)
 
-# The whole suite with the soak tests; the pip-install test (PyPI, ~600 MB, minutes) runs
-# with `make test-packaging`.
+# The whole suite with the soak tests; the packaging tests (the wheel pip-installed in a fresh
+# venv, the Linux bundle under `env -i`; they build both first, minutes) run with
+# `make test-packaging`.
 PYTEST_ARGS ?= -m "not packaging"
 
 test: setup-test
 	$(VENV)/bin/ruff check desktop tests packaging
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-test-packaging: setup-test
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -m packaging tests/test_packaging.py
+test-packaging: setup-test models appimage
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/python -m pytest -m packaging tests/test_packaging.py \
+		tests/test_bundle.py
 
 bench: setup
 	$(VENV)/bin/facelens bench-engine
@@ -81,9 +83,11 @@ uninstall-desktop:
 		$(PREFIX)/share/icons/hicolor/scalable/apps/facelens.svg \
 		$(PREFIX)/share/metainfo/io.github.facelens.metainfo.xml
 
-# Linux single-file bundle: PyInstaller --onefile (a self-extracting executable, not an
-# AppImage: appimagetool is not available from a package registry). Built in a fresh venv from
-# the wheel with CPU onnxruntime and headless OpenCV; the lite pack is built on first start.
+# Linux single-file bundle (not an AppImage: no registry has appimagetool or the AppImage
+# runtime): PyInstaller's folder build, gzip'd behind a small sh stub that checks its sha256 and
+# unpacks it once into ~/.cache/facelens/bundle (packaging/linux/bundle_stub.sh). Built in a
+# fresh venv from the wheel with CPU onnxruntime and headless OpenCV; the lite pack is built on
+# first start.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 BUNDLE_VENV := build/bundle-venv
 BUNDLE := dist/FaceLens-$(VERSION)-x86_64.run
@@ -96,8 +100,8 @@ appimage bundle: dist
 		opencv-python-headless
 	$(BUNDLE_VENV)/bin/pip install -q --no-deps onnxruntime opencv-python-headless
 	$(BUNDLE_VENV)/bin/facelens doctor
-	FACELENS_ONEFILE=1 $(BUNDLE_VENV)/bin/pyinstaller --noconfirm --log-level WARN \
+	$(BUNDLE_VENV)/bin/pyinstaller --noconfirm --log-level WARN \
 		--distpath build/pyinstaller/dist --workpath build/pyinstaller/work \
 		packaging/pyinstaller/facelens.spec
-	cp build/pyinstaller/dist/facelens $(BUNDLE)
+	sh packaging/linux/make_bundle.sh build/pyinstaller/dist/FaceLens $(VERSION) $(BUNDLE)
 	@ls -l $(BUNDLE)

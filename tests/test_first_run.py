@@ -90,6 +90,7 @@ def test_wizard_sets_up_source_enrolment_folder_pin_and_encryption(qtbot, window
     assert AdminPin(window.home).check("2468").ok
     assert window.gallery.encrypted
     window.controller.stop()
+    window.watcher.stop()  # it would look at the gallery closed under it (a load-dependent race)
     window.gallery.close()
     db, model, dim = default_db_path(window.home), window.engine.model_id, window.engine.dim
     with pytest.raises(GalleryError):

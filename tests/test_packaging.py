@@ -24,6 +24,8 @@ from facelens.install_check import drop_foreign_qt_paths
 
 pytestmark = pytest.mark.packaging
 WHEELHOUSE = ROOT / "build" / "wheelhouse"
+DIST_WHEEL = ROOT / "dist" / f"facelens-{__version__}-py3-none-any.whl"  # from `make dist`
+DIST_SDIST = ROOT / "dist" / f"facelens-{__version__}.tar.gz"
 
 WINDOW_SCRIPT = """
 import sys
@@ -68,11 +70,13 @@ def fresh_venv(tmp_path_factory) -> tuple[Path, dict[str, str]]:
         env["PIP_FIND_LINKS"] = f"{WHEELHOUSE} {env.get('PIP_FIND_LINKS', '')}".strip()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     t0 = time.monotonic()
-    wheel_dir = base / "dist"
-    built = _run([str(venv / "bin/pip"), "wheel", "--no-deps", "-q", "-w", str(wheel_dir),
-                  str(ROOT)], env)
-    assert built.returncode == 0, built.stderr
-    wheel = next(wheel_dir.glob("facelens-*.whl"))
+    wheel = DIST_WHEEL
+    if not wheel.is_file():  # no `make dist`: pip builds the wheel from the checkout
+        wheel_dir = base / "dist"
+        built = _run([str(venv / "bin/pip"), "wheel", "--no-deps", "-q", "-w", str(wheel_dir),
+                      str(ROOT)], env)
+        assert built.returncode == 0, built.stderr
+        wheel = next(wheel_dir.glob("facelens-*.whl"))
     installed = _run([str(venv / "bin/pip"), "install", "-q", "--progress-bar", "off",
                       str(wheel)], env, timeout=1500)
     assert installed.returncode == 0, installed.stderr[-3000:]
@@ -150,3 +154,27 @@ def test_doctor_passes_in_the_dev_environment():
                {**os.environ, "PYTHONPATH": str(ROOT / "desktop")})
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout) == {"ok": True}
+
+
+def test_make_dist_gives_a_wheel_and_an_sdist_with_every_module():
+    """`make dist` (run before this by `make test-packaging`): both archives hold every module
+    and model recipe of the checkout, and the wheel has the `facelens` command."""
+    import tarfile
+    import zipfile
+
+    if not (DIST_WHEEL.is_file() and DIST_SDIST.is_file()):
+        pytest.skip(f"{DIST_WHEEL.name} / {DIST_SDIST.name} are not built: run `make dist`")
+    package = ROOT / "desktop"
+    tracked = {p.relative_to(package).as_posix() for p in (package / "facelens").rglob("*")
+               if p.is_file() and p.suffix in (".py", ".json", ".md")
+               and "__pycache__" not in p.parts}
+    with zipfile.ZipFile(DIST_WHEEL) as wheel:
+        names = set(wheel.namelist())
+        entry = wheel.read(f"facelens-{__version__}.dist-info/entry_points.txt").decode()
+    assert tracked - names == set()
+    assert "facelens = facelens.cli:main" in entry
+    with tarfile.open(DIST_SDIST) as sdist:
+        top = f"facelens-{__version__}/"
+        members = {m.name[len(top):] for m in sdist.getmembers()}
+    assert {f"desktop/{p}" for p in tracked} - members == set()
+    assert {"pyproject.toml", "README.md"} <= members

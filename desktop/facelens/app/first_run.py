@@ -54,6 +54,8 @@ class SourcePage(QWizardPage):
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # Two lines kept for the status, so a long path does not push it over the preview.
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 4)
         row = QHBoxLayout()
         row.addWidget(self.source, 1)
         row.addWidget(self.find)
@@ -237,6 +239,7 @@ class FirstRunWizard(QWizard):
     def __init__(self, window):
         super().__init__(window)
         self.setWindowTitle("Welcome to FaceLens")
+        self.setMinimumSize(620, 500)  # the preview and two lines of status fit on page 1
         self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
         self.setButtonText(QWizard.WizardButton.CustomButton1, "Skip setup")
         self.setButtonText(QWizard.WizardButton.CancelButton, "Close")

@@ -706,7 +706,8 @@ class MainWindow(QMainWindow):
         self.watcher.changed.connect(self._gallery_changed_elsewhere)
 
     def _gallery_changed_elsewhere(self) -> None:
-        if self.gallery is not None:  # recognition re-reads the gallery by itself
+        # A change seen just before the gallery was closed can arrive after it: ignore it.
+        if self.gallery is not None and not getattr(self.gallery, "closed", False):
             self._follow_gallery_size()
             self.people.refresh()
             self.verify.set_names(self.people.names())

@@ -514,6 +514,11 @@ class Gallery:
 
     # -- lifetime --------------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has run."""
+        return self._conn is None
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
