@@ -256,8 +256,9 @@ def format_options(r: dict) -> str:
     for name, m in r["models"].items():
         q = "reference" if name == "fp32" else (
             f"PSNR {m['psnr_db']} dB (worst {m['psnr_min_db']}), mean |diff| "
-            f"{m['mean_abs_diff_255']}/255: {'accepted' if m['accepted'] else 'rejected'} "
-            f"(bound {r['min_psnr_db']:g} dB)")
+            f"{m['mean_abs_diff_255']}/255: "
+            f"{'quality within' if m['accepted'] else 'rejected, under'} the "
+            f"{r['min_psnr_db']:g} dB bound")
         lines.append(f"{name:<10} {m['cpu_ms_320x240_1thread']:>15} "
                      f"{m['cpu_ms_640x480_1thread']:>15} {m['ms_320x240_2threads']:>11} "
                      f"{m['ms_640x480_2threads']:>11}  {q}")
