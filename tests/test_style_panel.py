@@ -98,7 +98,26 @@ def test_processing_size_and_smoothing(panel: StylePanel, qtbot) -> None:
     panel.set_process_size(None)
     assert styled(panel, qtbot, photo).shape == photo.shape
     assert panel.last_info.size == (640, 480)
-    assert "styled at 640x480" in panel.status.text()
+    assert "styled at 640x480 in" in panel.status.text()  # no "shown at": not scaled
+
+
+def test_default_styles_at_320x240_or_more_and_says_so(panel: StylePanel, qtbot) -> None:
+    sizes = [panel.size_box.itemData(i) for i in range(panel.size_box.count())]
+    assert all(s in ("auto", None) or s[0] >= 320 for s in sizes)
+    assert panel.size_box.currentText() == "Auto (320x240 or more)"
+    assert panel.detail_box.isChecked() and panel.renderer.detail
+    photo = cv2.resize(real_photo(), (640, 480))
+    for i in range(3):
+        styled(panel, qtbot, np.roll(photo, 8 * i, axis=1))
+    w, h = panel.last_info.size
+    assert w >= 320 and h >= 240
+    text = panel.status.text()
+    assert f"styled at {w}x{h}, shown at 640x480 with detail" in text
+    assert f"{panel.displayed_fps():.1f} FPS shown" in text
+    panel.detail_box.setChecked(False)
+    assert not panel.renderer.detail
+    styled(panel, qtbot, photo)
+    assert "shown at 640x480 in" in panel.status.text()
 
 
 def test_style_from_picture_by_drop(panel: StylePanel, qtbot, tmp_path: Path) -> None:

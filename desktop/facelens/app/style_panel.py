@@ -57,9 +57,9 @@ from ..style.styles import (
 )
 from .video_view import to_qimage
 
-PROCESS_SIZES = [("Auto (up to 320x240)", AUTO), ("160x120", (160, 120)),
-                 ("256x192", (256, 192)), ("320x240", (320, 240)), ("480x360", (480, 360)),
-                 ("640x480", (640, 480)), ("Full frame", None)]
+# Nothing below 320x240: smaller styled frames turn faces to mush when scaled up.
+PROCESS_SIZES = [("Auto (320x240 or more)", AUTO), ("320x240", (320, 240)),
+                 ("480x360", (480, 360)), ("640x480", (640, 480)), ("Full frame", None)]
 DEFAULT_SIZE_INDEX = 0
 SMOOTHING = 0.6
 THUMB = 80
@@ -88,7 +88,7 @@ class StylePanel(QWidget):
         workers = default_workers()
         cache = SessionCache(provider, threads_per_worker(workers))
         self.library = StyleLibrary(cache, self.home / "styles")
-        self.renderer = StyleRenderer(None, auto_budget_ms=style_budget_ms(workers))
+        self.renderer = StyleRenderer(None, auto_budget_ms=style_budget_ms(workers), detail=True)
         self.live = LiveStyler(self.renderer, lambda bgr, info: self._result.emit(bgr, info),
                                workers, lambda exc: self._failed.emit(f"Styling failed: {exc}"))
         self.last_styled: np.ndarray | None = None
@@ -152,6 +152,11 @@ class StylePanel(QWidget):
         self.labels_box = QCheckBox("Show recognition labels")
         self.labels_box.setChecked(True)
         self.labels_box.toggled.connect(self._labels_toggled)
+        self.detail_box = QCheckBox("Sharp detail when scaled up")
+        self.detail_box.setToolTip("Put back the camera picture's fine lines (eyes, mouth) that "
+                                   "styling at a smaller size loses")
+        self.detail_box.setChecked(True)
+        self.detail_box.toggled.connect(lambda *_: self._apply())
         self.smooth_box = QCheckBox("Temporal smoothing (less flicker)")
         self.smooth_box.toggled.connect(lambda *_: self._apply())
         self.snapshot_button = QPushButton("Snapshot PNG")
@@ -177,6 +182,7 @@ class StylePanel(QWidget):
         right.addWidget(self.picture_button)
         right.addLayout(form)
         right.addWidget(self.labels_box)
+        right.addWidget(self.detail_box)
         right.addWidget(self.smooth_box)
         right.addLayout(buttons)
         right.addWidget(self.refused_label)
@@ -389,6 +395,7 @@ class StylePanel(QWidget):
         self.renderer.configure(style=self._current_style(),
                                 strength=self.strength.value() / 100,
                                 process_size=self.size_box.currentData(),
+                                detail=self.detail_box.isChecked(),
                                 smoothing=SMOOTHING if self.smooth_box.isChecked() else 0.0)
         if self._last_input is not None:
             self.live.submit(*self._last_input)  # show the change even on a still frame
@@ -414,9 +421,8 @@ class StylePanel(QWidget):
         self.preview.setPixmap(pix)
         rec = "  ● REC" if self._recorder is not None else ""
         provider = self.library.cache.provider_used()
-        self.status.setText(f"{provider} | styled at {info.size[0]}x{info.size[1]} in "
-                            f"{info.style_ms:.0f} ms | latency "
-                            f"{info.latency_ms:.0f} ms | {self.displayed_fps():.1f} FPS{rec}")
+        self.status.setText(status_text(provider, info, (bgr.shape[1], bgr.shape[0]),
+                                        self.renderer.detail, self.displayed_fps()) + rec)
         self.styled.emit(bgr)
 
     def _choose_picture(self) -> None:
@@ -451,6 +457,16 @@ class StylePanel(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.shutdown()
         super().closeEvent(event)
+
+
+def status_text(provider: str, info: FrameResult, shown: tuple[int, int], detail: bool,
+                fps: float) -> str:
+    """The line under the picture: where and at what size frames are styled, how fast."""
+    size = f"styled at {info.size[0]}x{info.size[1]}"
+    if info.size != shown:
+        size += f", shown at {shown[0]}x{shown[1]}" + (" with detail" if detail else "")
+    return (f"{provider} | {size} in {info.style_ms:.0f} ms | latency {info.latency_ms:.0f} ms"
+            f" | {fps:.1f} FPS shown")
 
 
 def _dropped_picture(mime) -> Path | None:

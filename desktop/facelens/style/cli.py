@@ -55,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--seconds", type=float, default=5.0, help="length of the live run")
     b.add_argument("--provider", choices=PROVIDER_CHOICES, default="auto")
     b.add_argument("--workers", type=int, help="live styling workers (default: 2 on 2+ cores)")
+    b.add_argument("--options", action="store_true",
+                   help="measure the speed options instead: int8/fp16 copies checked against "
+                        "fp32, session settings, worker split, scaling up (CPU only)")
+    b.add_argument("--photos", type=Path,
+                   help="face photos for the --options video (a folder like faces-dev)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=cmd_bench)
 
@@ -143,8 +148,21 @@ def cmd_stylize(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Print style latency and live FPS figures."""
+    """Print style latency and live FPS figures (or, with --options, the option tables)."""
     from .bench import run_style_bench
+
+    if args.options:
+        from .options import run_options_bench
+
+        if args.photos is not None and not args.photos.is_dir():
+            print(f"facelens: error: {args.photos}: not a folder", file=sys.stderr)
+            return 2
+        try:
+            run_options_bench(args.photos, seconds=args.seconds, json=args.json)
+        except FileNotFoundError as exc:
+            print(f"facelens: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
 
     run_style_bench(args.json, seconds=args.seconds, provider=args.provider,
                     workers=args.workers)

@@ -9,10 +9,12 @@ import cv2
 import numpy as np
 
 from .styles import Style, bgr_to_rgb01, rgb01_to_bgr
+from .upscale import upscale, upscale_with_detail
 
 DEFAULT_PROCESS_SIZE = (320, 240)
 AUTO = "auto"  # process_size value: pick the largest size that keeps within a time budget
-AUTO_LADDER = [(160, 120), (192, 144), (224, 168), (256, 192), (288, 216), (320, 240)]
+# Automatic sizes never go below 320x240: smaller frames turn faces to mush when scaled up.
+AUTO_LADDER = [(320, 240), (384, 288), (448, 336), (512, 384), (576, 432), (640, 480)]
 
 
 def fit_size(w: int, h: int, box: tuple[int, int] | None) -> tuple[int, int]:
@@ -58,15 +60,16 @@ class TemporalSmoother:
 class AutoSize:
     """Chooses the processing size from measured styling times (dynamic resolution).
 
-    Steps one size down when the smoothed styling time exceeds `budget_ms`, one size up when
-    the next size would still fit with a margin; waits a few frames after each step.
+    Starts at the smallest size; steps one size down when the smoothed styling time exceeds
+    `budget_ms`, one size up when the next size would still fit with a margin; waits a few
+    frames after each step. It never goes below the first size of the ladder.
     """
 
     def __init__(self, budget_ms: float = 70.0, ladder: list[tuple[int, int]] | None = None,
                  settle: int = 4) -> None:
         self.budget_ms = float(budget_ms)
         self.ladder = list(ladder or AUTO_LADDER)
-        self.index = len(self.ladder) - 1
+        self.index = 0
         self.settle = settle
         self._lock = threading.Lock()
         self._ema: float | None = None
@@ -107,28 +110,31 @@ class StyleRenderer:
 
     The frame is scaled down to fit `process_size` (a (w, h) box, None for full size, or
     :data:`AUTO` to let :class:`AutoSize` keep styling within a time budget), styled,
-    smoothed over time if asked, scaled back up and mixed with the original by `strength`
-    (0 = original, 1 = full style).
+    smoothed over time if asked, scaled back up (with `detail`, the camera frame's fine
+    detail lost by scaling down is put back: see :mod:`.upscale`) and mixed with the original
+    by `strength` (0 = original, 1 = full style).
     Settings may be changed from another thread; each frame uses one consistent set.
     """
 
     def __init__(self, style: Style | None = None, strength: float = 1.0,
                  process_size: tuple[int, int] | None = DEFAULT_PROCESS_SIZE,
-                 smoothing: float = 0.0, auto_budget_ms: float = 70.0) -> None:
+                 smoothing: float = 0.0, auto_budget_ms: float = 70.0,
+                 detail: bool = False) -> None:
         self._lock = threading.Lock()
         self.auto = AutoSize(auto_budget_ms)
         self.style = style
         self.strength = float(strength)
         self.process_size = process_size
+        self.detail = bool(detail)
         self.smoother = TemporalSmoother(smoothing)
 
     def configure(self, **changes: object) -> None:
-        """Change ``style``, ``strength``, ``process_size`` or ``smoothing`` at once."""
+        """Change ``style``, ``strength``, ``process_size``, ``smoothing`` or ``detail``."""
         with self._lock:
             for key, value in changes.items():
                 if key == "smoothing":
                     self.smoother.amount = float(value)  # type: ignore[arg-type]
-                elif key in ("style", "strength", "process_size"):
+                elif key in ("style", "strength", "process_size", "detail"):
                     setattr(self, key, value)
                 else:
                     raise TypeError(f"unknown renderer setting {key!r}")
@@ -143,6 +149,7 @@ class StyleRenderer:
         """The styled frame and the (width, height) it was styled at."""
         with self._lock:
             style, strength, box = self.style, float(self.strength), self.process_size
+            detail = self.detail
         h, w = bgr.shape[:2]
         if style is None or strength <= 0.0:
             return bgr.copy(), (w, h)
@@ -161,7 +168,7 @@ class StyleRenderer:
         styled = self.smoother(content, styled)
         out = rgb01_to_bgr(styled)
         if (pw, ph) != (w, h):
-            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+            out = upscale_with_detail(out, bgr, small) if detail else upscale(out, (w, h))
         if strength < 1.0:
             out = cv2.addWeighted(bgr, 1.0 - strength, out, strength, 0)
         return out, (pw, ph)

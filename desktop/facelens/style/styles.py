@@ -48,20 +48,26 @@ def builtin_name(index: int) -> str:
 
 
 class BuiltinStyle(Style):
-    """The conditional-instance-norm network of 26 styles; `weights` mixes them (sums to 1)."""
+    """The conditional-instance-norm network of 26 styles; `weights` mixes them (sums to 1).
 
-    def __init__(self, cache: SessionCache, weights: np.ndarray, name: str) -> None:
+    `model`: another file with the same inputs and outputs (e.g. a quantised copy being
+    measured); None uses :func:`models.multistyle_model`.
+    """
+
+    def __init__(self, cache: SessionCache, weights: np.ndarray, name: str,
+                 model: Path | None = None) -> None:
         w = np.asarray(weights, dtype=np.float32).reshape(-1)
         if w.shape != (models.NUM_STYLES,) or (w < 0).any() or w.sum() <= 0:
             raise StyleError(f"style weights must be {models.NUM_STYLES} non-negative numbers")
         self.weights = w / w.sum()
         self.name = name
+        self.model = model
         self._cache = cache
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         x = pad_to_multiple(rgb).transpose(2, 0, 1)[None]
-        session = self._cache.get(models.multistyle_model())  # built once, on first use
+        session = self._cache.get(self.model or models.multistyle_model())  # built on first use
         out = session.run(None, {"image": np.ascontiguousarray(x), "style_weights": self.weights})
         return np.ascontiguousarray(out[0][0].transpose(1, 2, 0)[:h, :w])
 
@@ -127,7 +133,7 @@ def blend(a: Style, b: Style | None, t: float) -> Style:
         return b
     name = f"{a.name} + {b.name} ({t:.0%})"
     if isinstance(a, BuiltinStyle) and isinstance(b, BuiltinStyle):
-        return BuiltinStyle(a._cache, (1 - t) * a.weights + t * b.weights, name)
+        return BuiltinStyle(a._cache, (1 - t) * a.weights + t * b.weights, name, a.model)
     if isinstance(a, PictureStyle) and isinstance(b, PictureStyle):
         return PictureStyle(a._cache, (1 - t) * a.vector + t * b.vector, name)
     return MixStyle(a, b, t)
