@@ -338,8 +338,8 @@ class ReplicatedGallery:
         return self._write(f"enrol {name!r}",
                            lambda c: c.enrol(name, embeddings, thumbnails, sources))
 
-    def rename(self, old: str, new: str) -> None:
-        self._write(f"rename {old!r}", lambda c: c.rename(old, new))
+    def rename(self, old: str, new: str) -> str:
+        return self._write(f"rename {old!r}", lambda c: c.rename(old, new))
 
     def remove(self, name: str) -> int:
         return self._write(f"remove {name!r}", lambda c: c.remove(name))

@@ -19,7 +19,7 @@ import numpy as np
 from ...errors import GalleryError
 from .. import db
 from ..gallery import Gallery
-from ..names import clean_name
+from ..names import clean_name, name_key
 from ..station import station_id
 from . import schema
 from .store import PgGallery
@@ -66,12 +66,12 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
             ids = {}
             for old_id, name, created in people:
                 name = clean_name(name)
-                row = c.execute("SELECT id FROM people WHERE lower(name) = lower(%s)",
-                                (name,)).fetchone()
+                schema.lock_name(c, name_key(name))
+                row = schema.find_person(c, name)
                 if row is None:
-                    row = c.execute("INSERT INTO people (name, created, updated) VALUES "
-                                    "(%s, %s, %s) RETURNING id", (name, created, created)
-                                    ).fetchone()
+                    row = c.execute("INSERT INTO people (name, name_key, created, updated) "
+                                    "VALUES (%s, %s, %s, %s) RETURNING id",
+                                    (name, name_key(name), created, created)).fetchone()
                     done.people += 1
                 ids[old_id] = row[0]
             have = _server_vectors(central, set(ids.values()))
@@ -126,8 +126,8 @@ def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
     with central._lock:
         people, templates, rows = central._guard(read)
     done = Copied()
-    before = {p.name.lower() for p in local.people()}
-    done.people = sum(clean_name(name).lower() not in before for _, name, _ in people)
+    before = {name_key(p.name) for p in local.people()}
+    done.people = sum(name_key(clean_name(name)) not in before for _, name, _ in people)
     with tempfile.TemporaryDirectory(prefix="facelens-pull-") as tmp:
         path = Path(tmp) / "central.db"
         conn = db.connect(path, busy_timeout_s=5.0)

@@ -4,6 +4,9 @@
 each model gets a partial HNSW index over ``embedding::vector(dim)`` (pgvector's way of
 indexing several sizes in one column). Sealed (encrypted) templates keep ``embedding`` NULL
 and their vector in ``sealed``: the server stores and returns them without the key.
+People are found by ``name_key`` (`names.name_key`: any case and Unicode spelling, as in the
+local gallery), computed by the client, which PostgreSQL's ``lower`` cannot do; a name key is
+claimed under an advisory lock on its hash, so two stations cannot enrol one name twice.
 Every change to people or templates adds a row to ``changes``; stations poll its newest
 ``seq`` to know when to refresh their replica.
 """
@@ -12,6 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING
+
+from ..names import find_person as pick_person
+from ..names import name_key
 
 if TYPE_CHECKING:  # psycopg is optional (the 'central' extra); imported where it is used
     from psycopg import Connection
@@ -25,6 +31,8 @@ CREATE TABLE IF NOT EXISTS people (
     updated text NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS people_name ON people (lower(name));
+ALTER TABLE people ADD COLUMN IF NOT EXISTS name_key text;
+CREATE INDEX IF NOT EXISTS people_key ON people (name_key);
 CREATE TABLE IF NOT EXISTS templates (
     id        bigserial PRIMARY KEY,
     person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,
@@ -80,6 +88,26 @@ def create(conn: Connection) -> None:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        missing = conn.execute("SELECT id, name FROM people WHERE name_key IS NULL").fetchall()
+        if missing:  # people stored before name keys (or by an older FaceLens)
+            conn.cursor().executemany("UPDATE people SET name_key = %s WHERE id = %s",
+                                      [(name_key(name), pid) for pid, name in missing])
+
+
+NAME_LOCK = 4643  # pg_advisory_xact_lock(NAME_LOCK, hashtext(name key)): one claimer per name
+
+
+def lock_name(conn: Connection, key: str) -> None:
+    """Inside a transaction: wait until no other transaction is claiming the name `key`."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (NAME_LOCK, key))
+
+
+def find_person(conn: Connection, name: str, typed: str | None = None,
+                other_than: int | None = None) -> tuple[int, str] | None:
+    """(id, stored name) of `name` in any case or Unicode spelling (`names.find_person`)."""
+    rows = conn.execute("SELECT id, name FROM people WHERE name_key = %s AND id != %s",
+                        (name_key(name), -1 if other_than is None else other_than)).fetchall()
+    return pick_person(rows, name, typed)
 
 
 def index_name(model_id: str, dim: int) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from ...errors import GalleryError
 from .. import sealing
 from ..index import TemplateIndex
-from ..names import clean_name
+from ..names import clean_name, lookup_name, name_key
 from ..records import Match, Person
 from . import schema
 from .url import mask_url
@@ -272,11 +272,12 @@ class PgGallery:
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1),
                        (SELECT t.thumbnail FROM templates t WHERE t.person_id = p.id
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
-                   FROM people p ORDER BY lower(p.name)""",
+                   FROM people p""",
                 (self.model_id, self.dim)).fetchall())
-            return [Person(pid, name, int(count), created, updated,
-                           self.open_thumbnail(tid, pid, thumb))
-                    for pid, name, created, updated, count, tid, thumb in rows]
+            people = [Person(pid, name, int(count), created, updated,
+                             self.open_thumbnail(tid, pid, thumb))
+                      for pid, name, created, updated, count, tid, thumb in rows]
+            return sorted(people, key=lambda p: (name_key(p.name), p.name))
 
     def count_templates(self) -> int:
         with self._lock:
@@ -308,12 +309,12 @@ class PgGallery:
             with c.transaction():
                 c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
                 self._check_codec(c)
-                row = c.execute("SELECT id FROM people WHERE lower(name) = lower(%s) FOR UPDATE",
-                                (name,)).fetchone()
+                schema.lock_name(c, name_key(name))
+                row = schema.find_person(c, name)
                 if row is None:
-                    pid = c.execute("INSERT INTO people (name, created, updated) "
-                                    "VALUES (%s, %s, %s) RETURNING id",
-                                    (name, now, now)).fetchone()[0]
+                    pid = c.execute("INSERT INTO people (name, name_key, created, updated) "
+                                    "VALUES (%s, %s, %s, %s) RETURNING id",
+                                    (name, name_key(name), now, now)).fetchone()[0]
                 else:
                     pid = row[0]
                     c.execute("UPDATE people SET updated = %s WHERE id = %s", (now, pid))
@@ -325,39 +326,42 @@ class PgGallery:
             self._guard(write)
         return n
 
-    def rename(self, old: str, new: str) -> None:
+    def rename(self, old: str, new: str) -> str:
+        """Give `old` (any case or spelling) the name `new`, which must not belong to someone
+        else; returns the name `old` was stored under. One transaction."""
         new = clean_name(new)
+
+        def write() -> str:
+            c = self._db
+            with c.transaction():
+                schema.lock_name(c, name_key(new))
+                pid, stored = self._person(old, c)
+                clash = schema.find_person(c, new, other_than=pid)
+                if clash:
+                    raise GalleryError(f"cannot rename {stored!r}: {clash[1]!r} already exists")
+                c.execute("UPDATE people SET name = %s, name_key = %s, updated = %s "
+                          "WHERE id = %s", (new, name_key(new), _now(), pid))
+                c.execute("INSERT INTO changes (kind, person_id) VALUES ('rename', %s)",
+                          (pid,))
+            return stored
+
         with self._lock:
-            pid, _ = self._person(old)
-
-            def write() -> None:
-                c = self._db
-                with c.transaction():
-                    clash = c.execute("SELECT name FROM people WHERE lower(name) = lower(%s) "
-                                      "AND id != %s", (new, pid)).fetchone()
-                    if clash:
-                        raise GalleryError(f"cannot rename {old!r}: {clash[0]!r} already exists")
-                    c.execute("UPDATE people SET name = %s, updated = %s WHERE id = %s",
-                              (new, _now(), pid))
-                    c.execute("INSERT INTO changes (kind, person_id) VALUES ('rename', %s)",
-                              (pid,))
-
-            self._guard(write)
+            return self._guard(write)
 
     def remove(self, name: str) -> int:
+        """Delete `name` (any case or spelling) and their templates; returns templates gone."""
+        def write() -> int:
+            c = self._db
+            with c.transaction():
+                pid, _ = self._person(name, c)
+                gone = c.execute("SELECT count(*) FROM templates WHERE person_id = %s",
+                                 (pid,)).fetchone()[0]
+                c.execute("DELETE FROM people WHERE id = %s", (pid,))
+                c.execute("INSERT INTO changes (kind, person_id) VALUES ('remove', %s)",
+                          (pid,))
+            return int(gone)
+
         with self._lock:
-            pid, _ = self._person(name)
-
-            def write() -> int:
-                c = self._db
-                with c.transaction():
-                    gone = c.execute("SELECT count(*) FROM templates WHERE person_id = %s",
-                                     (pid,)).fetchone()[0]
-                    c.execute("DELETE FROM people WHERE id = %s", (pid,))
-                    c.execute("INSERT INTO changes (kind, person_id) VALUES ('remove', %s)",
-                              (pid,))
-                return int(gone)
-
             return self._guard(write)
 
     # -- lifetime --------------------------------------------------------------------------
@@ -402,10 +406,12 @@ class PgGallery:
                 f"{self.other_model_templates} templates were made by another model than "
                 f"{self.model_id} and are not searched; enrol those people again to use them")
 
-    def _person(self, name: str) -> tuple[int, str]:
-        cleaned = clean_name(name)
-        row = self._guard(lambda: self._db.execute(
-            "SELECT id, name FROM people WHERE lower(name) = lower(%s)", (cleaned,)).fetchone())
+    def _person(self, name: str, conn: psycopg.Connection | None = None) -> tuple[int, str]:
+        """(id, stored name) of `name` in any case or Unicode spelling (read through `conn`,
+        e.g. inside a write transaction); GalleryError when no one is called that."""
+        cleaned = lookup_name(name)
+        c = conn if conn is not None else self._db
+        row = self._guard(lambda: schema.find_person(c, cleaned, name.strip()))
         if row is None:
             raise GalleryError(f"no one called {cleaned!r} is enrolled in the central gallery")
         return int(row[0]), row[1]
