@@ -29,12 +29,11 @@ import numpy as np
 
 from ..errors import GalleryError
 from . import db, sealing
+from .central_status import REPLICA_FILE, STATE_FILE, describe, queued_rows
 from .gallery import Gallery
 from .records import Match, Person
 from .station import station_id
 
-REPLICA_FILE = "central-replica.db"
-STATE_FILE = "central-sync.db"
 ATTENDANCE_DB = "attendance.db"  # kiosk.factory's names (the engine imports no kiosk)
 AUDIT_DB = "kiosk_audit.db"
 BATCH = 500  # rows per delivery transaction
@@ -102,11 +101,7 @@ class Outbox:
 
     def queued(self) -> int:
         """Rows logged here and not yet delivered."""
-        count = 0
-        for log, table in ((ATTENDANCE_DB, "entries"), (AUDIT_DB, "decisions")):
-            rows = self._rows(log, f"SELECT count(*) FROM {table} WHERE seq > ?")
-            count += rows[0][0] if rows else 0
-        return count
+        return queued_rows(self.home, self.mark)
 
     def deliver(self, central) -> int:
         """Send everything queued, in order, `BATCH` rows per server transaction."""
@@ -213,6 +208,7 @@ class ReplicatedGallery:
                 return False
             self.offline_since = None
             self.last_error = ""
+            self.outbox.put("synced_at", datetime.now().astimezone().isoformat())
             return True
 
     def _with_server(self, fn: Callable):
@@ -270,6 +266,12 @@ class ReplicatedGallery:
         if not queued and self.offline_since is None:
             return f"central gallery: {state}"
         return f"central gallery: {state}, {queued} row{'s' if queued != 1 else ''} queued"
+
+    def describe(self) -> dict:
+        """Server (user@host/db, no password), replica counts and age, rows queued: what
+        `central_status.describe` says, from this station's last sync (no server query)."""
+        return describe(self.url, self.home, self.model_id, self.dim, ask_server=False,
+                        connected=self.offline_since is None, offline_since=self.offline_since)
 
     def start(self, every_s: float = 2.0) -> None:
         """Sync in a background thread every `every_s` seconds until `close`."""
