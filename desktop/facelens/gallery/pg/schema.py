@@ -7,7 +7,13 @@ and their vector in ``sealed``: the server stores and returns them without the k
 People are found by ``name_key`` (`names.name_key`: any case and Unicode spelling, as in the
 local gallery), computed by the client, which PostgreSQL's ``lower`` cannot do; a name key is
 claimed under an advisory lock on its hash, so two stations cannot enrol one name twice.
-Every change to people or templates adds a row to ``changes``; stations poll its newest
+Aligned face crops (``crops``: PNG, or sealed) are kept so that a station on another model
+pack can re-embed everyone; ``negatives`` ("this is not X", per model) are float32 bytes, or
+sealed; neither is searched by the server. ``meta.gallery_id`` (random, made once) tells a
+station's replica which server gallery it copies.
+Every change to people, templates, crops or negatives adds a row to ``changes``, written by
+`log_change` under a table lock held to commit, so change numbers become visible in order
+(a station that has seen number n has seen every change up to n); stations poll its newest
 ``seq`` to know when to refresh their replica.
 """
 
@@ -50,6 +56,27 @@ CREATE TABLE IF NOT EXISTS meta (
     key   text PRIMARY KEY,
     value text NOT NULL
 );
+CREATE TABLE IF NOT EXISTS crops (
+    id        bigserial PRIMARY KEY,
+    person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    crop      bytea NOT NULL,
+    created   text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS crops_person ON crops (person_id);
+ALTER TABLE templates ADD COLUMN IF NOT EXISTS crop_id bigint
+    REFERENCES crops(id) ON DELETE SET NULL;
+CREATE TABLE IF NOT EXISTS negatives (
+    id        bigserial PRIMARY KEY,
+    person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    model_id  text NOT NULL,
+    dim       integer NOT NULL CHECK (dim > 0),
+    vector    bytea NOT NULL,
+    source    text,
+    created   text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS negatives_person ON negatives (person_id, model_id, dim);
+INSERT INTO meta (key, value) VALUES ('gallery_id', md5(random()::text || clock_timestamp()))
+    ON CONFLICT (key) DO NOTHING;
 CREATE TABLE IF NOT EXISTS changes (
     seq       bigserial PRIMARY KEY,
     kind      text NOT NULL,
@@ -127,3 +154,10 @@ def ensure_index(conn: Connection, model_id: str, dim: int) -> None:
             "WHERE model_id = {model} AND dim = {dim}").format(
                 name=sql.Identifier(index_name(model_id, dim)), dim=sql.Literal(int(dim)),
                 model=sql.Literal(model_id)))
+
+
+def log_change(conn: Connection, kind: str, person_id: int | None = None) -> None:
+    """Inside a write transaction, as its last statement: record the change. The lock (held
+    until commit) keeps a later change number from committing before an earlier one."""
+    conn.execute("LOCK TABLE changes IN EXCLUSIVE MODE")
+    conn.execute("INSERT INTO changes (kind, person_id) VALUES (%s, %s)", (kind, person_id))

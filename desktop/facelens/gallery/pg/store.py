@@ -21,6 +21,8 @@ from typing import TypeVar
 import numpy as np
 
 from ...errors import GalleryError
+from ...openset import negatives as negative_store
+from .. import crops as crop_store
 from .. import sealing
 from ..index import TemplateIndex
 from ..names import clean_name, lookup_name, name_key
@@ -79,7 +81,7 @@ class PgGallery:
         self.warnings: list[str] = []
         self.other_model_templates = 0
         self._codec = sealing.Codec()
-        self._cache: tuple[int, TemplateIndex, dict, dict] | None = None  # encrypted search
+        self._cache: tuple[int, TemplateIndex, dict, dict, dict] | None = None  # encrypted search
 
     @classmethod
     def open(cls, url: str, model_id: str, dim: int, *, connect_timeout_s: int = 5,
@@ -140,6 +142,18 @@ class PgGallery:
                     else:
                         c.execute("UPDATE templates SET embedding = %s::vector, sealed = NULL, "
                                   "thumbnail = %s WHERE id = %s", (vector_text(raw), thumb, tid))
+                for cid, pid, blob in c.execute("SELECT id, person_id, crop FROM crops"
+                                                ).fetchall():
+                    c.execute("UPDATE crops SET crop = %s WHERE id = %s",
+                              (new.seal_crop(cid, pid, old.open_crop(cid, pid, bytes(blob))),
+                               cid))
+                for nid, pid, model, dim, blob in c.execute(
+                        "SELECT id, person_id, model_id, dim, vector FROM negatives").fetchall():
+                    sealed_as = negative_store.sealed_model(model)
+                    raw = np.frombuffer(old.open_vector(nid, pid, sealed_as, dim, bytes(blob)),
+                                        "<f4")
+                    c.execute("UPDATE negatives SET vector = %s WHERE id = %s",
+                              (new.seal_vector(nid, pid, sealed_as, dim, raw), nid))
                 state = new.state()
                 if state is None:
                     c.execute("DELETE FROM meta WHERE key = %s", (sealing.META_KEY,))
@@ -147,7 +161,7 @@ class PgGallery:
                     c.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) "
                               "DO UPDATE SET value = excluded.value",
                               (sealing.META_KEY, json.dumps(state)))
-                c.execute("INSERT INTO changes (kind) VALUES ('encryption')")
+                schema.log_change(c, "encryption")
                 return len(rows)
 
         with self._lock:
@@ -168,19 +182,43 @@ class PgGallery:
                                "again (with the new passphrase) and retry")
 
     def insert_template(self, c, pid: int, model: str, dim: int, vec: np.ndarray,
-                        thumb: bytes | None, src: str | None, created: str) -> None:
+                        thumb: bytes | None, src: str | None, created: str,
+                        crop_id: int | None = None) -> None:
         """Insert one template row inside the caller's transaction, sealed when encrypted."""
         if not self._codec.encrypted:
             c.execute("INSERT INTO templates (person_id, model_id, dim, embedding, thumbnail, "
-                      "source, created) VALUES (%s, %s, %s, %s::vector, %s, %s, %s)",
-                      (pid, model, dim, vector_text(vec), thumb, src, created))
+                      "source, created, crop_id) VALUES (%s, %s, %s, %s::vector, %s, %s, %s, "
+                      "%s)", (pid, model, dim, vector_text(vec), thumb, src, created, crop_id))
             return
-        tid = c.execute("SELECT nextval(pg_get_serial_sequence('templates', 'id'))"
-                        ).fetchone()[0]  # sealing binds the blob to its id
+        tid = _next_id(c, "templates")  # sealing binds the blob to its id
         c.execute("INSERT INTO templates (id, person_id, model_id, dim, sealed, thumbnail, "
-                  "source, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                  "source, created, crop_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                   (tid, pid, model, dim, self._codec.seal_vector(tid, pid, model, dim, vec),
-                   self._codec.seal_thumbnail(tid, pid, thumb), src, created))
+                   self._codec.seal_thumbnail(tid, pid, thumb), src, created, crop_id))
+
+    def insert_crop(self, c, pid: int, png: bytes, created: str) -> int:
+        """Insert one aligned face crop (PNG bytes) inside the caller's transaction; its id."""
+        cid = _next_id(c, "crops")
+        c.execute("INSERT INTO crops (id, person_id, crop, created) VALUES (%s, %s, %s, %s)",
+                  (cid, pid, self._codec.seal_crop(cid, pid, png), created))
+        return cid
+
+    def insert_negative(self, c, pid: int, model: str, dim: int, vec: np.ndarray,
+                        src: str | None, created: str) -> int:
+        """Insert one negative ("not this person") inside the caller's transaction; its id."""
+        nid = _next_id(c, "negatives")
+        c.execute("INSERT INTO negatives (id, person_id, model_id, dim, vector, source, "
+                  "created) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                  (nid, pid, model, dim, self._codec.seal_vector(
+                      nid, pid, negative_store.sealed_model(model), dim, vec), src, created))
+        return nid
+
+    def open_negative(self, nid: int, pid: int, model: str, dim: int, blob) -> bytes:
+        return self._codec.open_vector(nid, pid, negative_store.sealed_model(model), dim,
+                                       bytes(blob))
+
+    def open_crop(self, cid: int, pid: int, blob) -> bytes:
+        return self._codec.open_crop(cid, pid, bytes(blob))
 
     def open_template(self, tid: int, pid: int, model: str, dim: int, vec, sealed) -> bytes:
         """A template row's float32 bytes, whether stored in clear or sealed."""
@@ -200,19 +238,31 @@ class PgGallery:
                 rows = c.execute("SELECT id, person_id, sealed FROM templates WHERE "
                                  "model_id = %s AND dim = %s AND sealed IS NOT NULL ORDER BY id",
                                  (self.model_id, self.dim)).fetchall()
-                return rows, c.execute("SELECT id, name FROM people").fetchall()
+                negs = c.execute("SELECT id, person_id, vector FROM negatives WHERE "
+                                 "model_id = %s AND dim = %s", (self.model_id, self.dim)
+                                 ).fetchall()
+                return rows, c.execute("SELECT id, name FROM people").fetchall(), negs
 
-            rows, names = self._guard(read)
+            rows, names, negs = self._guard(read)
+            negatives: dict[int, list[bytes]] = {}
+            for nid, pid, blob in negs:
+                negatives.setdefault(pid, []).append(
+                    self.open_negative(nid, pid, self.model_id, self.dim, blob))
             index = TemplateIndex(self.dim)
             if rows:
                 raw = b"".join(self._codec.open_vector(t, p, self.model_id, self.dim, bytes(b))
                                for t, p, b in rows)
                 index.add(np.array([r[0] for r in rows]),
                           np.frombuffer(raw, "<f4").reshape(-1, self.dim))
-            self._cache = (number, index, {t: p for t, p, _ in rows}, dict(names))
-        _, index, owner, names = self._cache
+            self._cache = (number, index, {t: p for t, p, _ in rows}, dict(names),
+                           {p: self._negative_array(v) for p, v in negatives.items()})
+        _, index, owner, names, negatives = self._cache
         ids, sims = index.best(queries)
-        return [owner.get(t) for t in ids.tolist()], sims.tolist(), names
+        return [owner.get(t) for t in ids.tolist()], sims.tolist(), names, negatives
+
+    def _negative_array(self, blobs: list) -> np.ndarray:
+        """Negatives' float32 bytes (in clear) as rows [n, dim]."""
+        return np.frombuffer(b"".join(bytes(b) for b in blobs), "<f4").reshape(-1, self.dim)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -221,7 +271,9 @@ class PgGallery:
         queries = self._vectors(embeddings)
         threshold = float(threshold)
         query = sql.SQL(
-            "SELECT t.person_id, p.name, -((t.embedding::vector({dim})) <#> %s::vector({dim})) "
+            "SELECT t.person_id, p.name, -((t.embedding::vector({dim})) <#> %s::vector({dim})), "
+            "(SELECT array_agg(n.vector) FROM negatives n WHERE n.person_id = t.person_id "
+            "AND n.model_id = {model} AND n.dim = {dim}) "
             "FROM templates t JOIN people p ON p.id = t.person_id "
             "WHERE t.model_id = {model} AND t.dim = {dim} "
             "ORDER BY (t.embedding::vector({dim})) <#> %s::vector({dim}) LIMIT 1").format(
@@ -229,9 +281,11 @@ class PgGallery:
         matches = []
         with self._lock:
             if self.encrypted:
-                pids, sims, names = self._sealed_search(queries)
+                pids, sims, names, negatives = self._sealed_search(queries)
                 return [Match(names[p], float(m), p) if p is not None and m >= threshold
-                        else Match(None, float(m), None) for p, m in zip(pids, sims, strict=True)]
+                        and not negative_store.vetoed(m, q, negatives.get(p))
+                        else Match(None, float(m), None)
+                        for p, m, q in zip(pids, sims, queries, strict=True)]
             for q in queries:
                 text = vector_text(q)
                 row = self._guard(lambda t=text: self._db.execute(query, (t, t)).fetchone())
@@ -239,7 +293,9 @@ class PgGallery:
                     matches.append(Match(None, -1.0, None))
                     continue
                 pid, name, sim = row[0], row[1], float(np.clip(row[2], -1.0, 1.0))
-                matches.append(Match(name, sim, pid) if sim >= threshold
+                negatives = None if row[3] is None else self._negative_array(row[3])
+                matches.append(Match(name, sim, pid) if sim >= threshold and not
+                               negative_store.vetoed(sim, q, negatives)
                                else Match(None, sim, None))
         return matches
 
@@ -254,12 +310,19 @@ class PgGallery:
                 "SELECT id, embedding::real[], sealed FROM templates WHERE person_id = %s "
                 "AND model_id = %s AND dim = %s", (pid, self.model_id, self.dim)).fetchall())
             raw = [self.open_template(t, pid, self.model_id, self.dim, v, b) for t, v, b in rows]
+            negs = [self.open_negative(n, pid, self.model_id, self.dim, b)
+                    for n, b in self._guard(lambda: self._db.execute(
+                        "SELECT id, vector FROM negatives WHERE person_id = %s AND "
+                        "model_id = %s AND dim = %s", (pid, self.model_id, self.dim)))]
         if not rows:
             raise GalleryError(f"{stored!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
         vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
-        return Match(stored, sim, pid) if sim >= float(threshold) else Match(None, sim, None)
+        if sim < float(threshold) or negative_store.vetoed(
+                sim, query[0], self._negative_array(negs) if negs else None):
+            return Match(None, sim, None)
+        return Match(stored, sim, pid)
 
     def people(self) -> list[Person]:
         """Everyone enrolled, by name, with their first thumbnail."""
@@ -295,13 +358,18 @@ class PgGallery:
 
     def enrol(self, name: str, embeddings: np.ndarray,
               thumbnails: list[bytes | None] | None = None,
-              sources: list[str] | None = None) -> int:
-        """Add templates to `name` (created if new): all of them in one transaction, or none."""
+              sources: list[str] | None = None,
+              crops: list[np.ndarray | None] | None = None) -> int:
+        """Add templates to `name` (created if new): all of them in one transaction, or none.
+
+        `crops` (the aligned 112x112 faces) are kept so that a station on another model pack
+        can re-embed them, as in the local gallery."""
         name = clean_name(name)
         vectors = self._vectors(embeddings)
         n = len(vectors)
         thumbnails = _per_row(thumbnails, n, "thumbnails")
         sources = _per_row(sources, n, "sources")
+        pngs = [None if k is None else crop_store.encode(k) for k in _per_row(crops, n, "crops")]
         now = _now()
 
         def write() -> None:
@@ -318,13 +386,44 @@ class PgGallery:
                 else:
                     pid = row[0]
                     c.execute("UPDATE people SET updated = %s WHERE id = %s", (now, pid))
-                for v, thumb, src in zip(vectors, thumbnails, sources, strict=True):
-                    self.insert_template(c, pid, self.model_id, self.dim, v, thumb, src, now)
-                c.execute("INSERT INTO changes (kind, person_id) VALUES ('enrol', %s)", (pid,))
+                for v, thumb, src, png in zip(vectors, thumbnails, sources, pngs, strict=True):
+                    cid = None if png is None else self.insert_crop(c, pid, png, now)
+                    self.insert_template(c, pid, self.model_id, self.dim, v, thumb, src, now,
+                                         cid)
+                schema.log_change(c, "enrol", pid)
 
         with self._lock:
             self._guard(write)
         return n
+
+    def add_negative(self, name: str, embedding: np.ndarray,
+                     source: str | None = None) -> int:
+        """Store `embedding` as "not `name`": from now on such a face is not named `name`."""
+        query = self._vectors(embedding)
+        if len(query) != 1:
+            raise GalleryError(f"a negative is one embedding, got {len(query)}")
+
+        def write() -> int:
+            c = self._db
+            with c.transaction():
+                c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
+                self._check_codec(c)
+                pid, _ = self._person(name, c)
+                nid = self.insert_negative(c, pid, self.model_id, self.dim, query[0], source,
+                                           _now())
+                schema.log_change(c, "negative", pid)
+            return nid
+
+        with self._lock:
+            return self._guard(write)
+
+    def count_negatives(self, name: str) -> int:
+        """How many "not `name`" corrections this model has for `name`."""
+        with self._lock:
+            pid, _ = self._person(name)
+            return int(self._guard(lambda: self._db.execute(
+                "SELECT count(*) FROM negatives WHERE person_id = %s AND model_id = %s",
+                (pid, self.model_id)).fetchone()[0]))
 
     def rename(self, old: str, new: str) -> str:
         """Give `old` (any case or spelling) the name `new`, which must not belong to someone
@@ -341,8 +440,7 @@ class PgGallery:
                     raise GalleryError(f"cannot rename {stored!r}: {clash[1]!r} already exists")
                 c.execute("UPDATE people SET name = %s, name_key = %s, updated = %s "
                           "WHERE id = %s", (new, name_key(new), _now(), pid))
-                c.execute("INSERT INTO changes (kind, person_id) VALUES ('rename', %s)",
-                          (pid,))
+                schema.log_change(c, "rename", pid)
             return stored
 
         with self._lock:
@@ -357,8 +455,7 @@ class PgGallery:
                 gone = c.execute("SELECT count(*) FROM templates WHERE person_id = %s",
                                  (pid,)).fetchone()[0]
                 c.execute("DELETE FROM people WHERE id = %s", (pid,))
-                c.execute("INSERT INTO changes (kind, person_id) VALUES ('remove', %s)",
-                          (pid,))
+                schema.log_change(c, "remove", pid)
             return int(gone)
 
         with self._lock:
@@ -429,6 +526,11 @@ class PgGallery:
         if (norms < 1e-6).any():
             raise GalleryError("an embedding is all zeros")
         return np.ascontiguousarray(arr / norms, dtype=np.float32)
+
+
+def _next_id(c, table: str) -> int:
+    """The id the next row of `table` gets (sealing binds a blob to its row's id)."""
+    return c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", (table,)).fetchone()[0]
 
 
 def _per_row(values: list | None, n: int, what: str) -> list:
