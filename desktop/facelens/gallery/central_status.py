@@ -73,6 +73,12 @@ def replica_counts(home: Path, model_id: str, dim: int) -> tuple[int, int] | Non
     return int(people[0][0]), int(templates[0][0])
 
 
+def replica_number(home: Path) -> int | None:
+    """The server change number `home`'s replica was last brought up to."""
+    row = _read(Path(home) / REPLICA_FILE, "SELECT value FROM meta WHERE key = 'central_change'")
+    return int(row[0][0]) if row else None
+
+
 def server_counts(url: str, model_id: str, dim: int, timeout_s: int = 3) -> dict:
     """The server's people, templates (this model, all), encryption and change number."""
     from . import sealing
@@ -115,7 +121,7 @@ def describe(url: str, home: Path, model_id: str, dim: int, *, ask_server: bool 
     info["replica"] = {
         "path": str(Path(home) / REPLICA_FILE), "exists": counts is not None,
         "people": counts[0] if counts else 0, "templates": counts[1] if counts else 0,
-        "change": int(state["change"]) if "change" in state else None,
+        "change": replica_number(home) if counts is not None else None,
         "synced_at": synced,
         "age_s": (round((datetime.now().astimezone() - datetime.fromisoformat(synced))
                         .total_seconds(), 1) if synced else None)}

@@ -236,7 +236,7 @@ class ReplicatedGallery:
         `force`. The server's change numbers become visible in order (`schema.log_change`),
         so nothing committed at or below the number seen is missed.
         """
-        seen, seen_gallery = self.outbox.get("change"), self.outbox.get("gallery_id")
+        seen, seen_gallery = replica_change(self.replica)
         with central._lock:
             snap = central._guard(lambda: _read_changes(central, seen, seen_gallery, force))
         if snap is None:
@@ -245,8 +245,6 @@ class ReplicatedGallery:
             phrase = self._passphrase() if callable(self._passphrase) else self._passphrase
             self.replica.encrypt(phrase)
         _apply(self.replica, snap)
-        self.outbox.put("gallery_id", snap.gallery_id)
-        self.outbox.put("change", str(snap.number))
 
     def status(self) -> str:
         """ "central gallery: connected" or "...: offline since HH:MM, N rows queued"."""
@@ -391,6 +389,21 @@ class ReplicatedGallery:
         self.close()
 
 
+CHANGE_KEY, GALLERY_KEY = "central_change", "central_gallery_id"  # in the replica's meta
+
+
+def replica_change(replica: Gallery) -> tuple[str | None, str | None]:
+    """(change number, server gallery id) the replica holds, kept in its own meta table
+    (written with its rows, so a replaced or restored replica file is copied again whole)."""
+    with replica._lock:
+        c = replica._db
+        if not db.has_meta(c):
+            return None, None
+        kept = dict(c.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                              (CHANGE_KEY, GALLERY_KEY)).fetchall())
+    return kept.get(CHANGE_KEY), kept.get(GALLERY_KEY)
+
+
 @dataclass
 class Snapshot:
     """What a replica needs from the server at change `number` (one consistent read):
@@ -480,6 +493,9 @@ def _apply(replica: Gallery, snap: Snapshot) -> None:
                 for nid, pid, model, dim, raw, src, created in snap.negatives:
                     negative_store.insert(c, codec, nid, pid, model, dim,
                                           np.frombuffer(raw, "<f4"), src, created)
+                c.executemany("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                              "DO UPDATE SET value = excluded.value",
+                              [(CHANGE_KEY, str(snap.number)), (GALLERY_KEY, snap.gallery_id)])
 
         replica._guard(write)
         replica._guard(replica._reload)
