@@ -172,9 +172,10 @@ def recall_at_1(found: list, exact: list[int]) -> float:
 
 def bench_size(url: str, n: int, queries: int = 200, ef_search: int = 40,
                maintenance_work_mem: str = "4GB", workers: int | None = None,
-               keep_found: bool = False) -> dict:
+               keep_found: bool = False, more_ef: tuple[int, ...] = ()) -> dict:
     """Figures for one gallery size: p50/p95 ms and recall@1 of both stores, load and build
-    times, sizes. `keep_found` adds each store's person found per probe and the exact ones."""
+    times, sizes. `keep_found` adds each store's person found per probe and the exact ones;
+    `more_ef` times the same HNSW index again at these ef_search values."""
     workers = max(1, (os.cpu_count() or 2) - 1) if workers is None else workers
     rng = np.random.default_rng(n)
     templates = synthetic(n, rng)
@@ -189,6 +190,14 @@ def bench_size(url: str, n: int, queries: int = 200, ef_search: int = 40,
         result.update(pgvector_p50_ms=float(np.percentile(ms, 50)),
                       pgvector_p95_ms=float(np.percentile(ms, 95)),
                       pgvector_recall1=recall_at_1(found_pg, exact))
+        result["more_ef_search"] = []
+        for ef in more_ef:  # the same index, searched wider: recall against latency
+            pg._db.execute(f"SET hnsw.ef_search = {int(ef)}")
+            found, ms = _timed(lambda q: pg.identify(q, -1.0), probes)
+            result["more_ef_search"].append({
+                "ef_search": int(ef), "pgvector_p50_ms": float(np.percentile(ms, 50)),
+                "pgvector_p95_ms": float(np.percentile(ms, 95)),
+                "pgvector_recall1": recall_at_1(found, exact)})
     finally:
         pg._db.execute(f"DROP SCHEMA {scratch} CASCADE")
         pg.close()
@@ -224,13 +233,17 @@ def cmd_bench_gallery(args: argparse.Namespace) -> int:
         print(f"bench-gallery on {mask_url(args.url)}: synthetic {DIM}-d templates, "
               f"{PER_PERSON} per person; {args.queries} single-face identify calls per size; "
               "recall@1: the person found is the exact nearest template's; HNSW built after "
-              f"loading with maintenance_work_mem {args.maintenance_work_mem}", flush=True)
+              f"loading with maintenance_work_mem {args.maintenance_work_mem}; ef_search "
+              f"{', '.join(map(str, args.ef_search))}", flush=True)
     rows = []
     for n in args.sizes:
-        r = bench_size(args.url, n, args.queries, args.ef_search, args.maintenance_work_mem,
-                       args.workers)
+        r = bench_size(args.url, n, args.queries, args.ef_search[0],
+                       args.maintenance_work_mem, args.workers, more_ef=args.ef_search[1:])
         rows.append(r)
-        emit(args, r, _line(r))
+        emit(args, r, "\n".join([_line(r)] + [
+            f"{'':>9}  ef_search {m['ef_search']}: pgvector HNSW p50 {m['pgvector_p50_ms']:.2f}"
+            f" ms  p95 {m['pgvector_p95_ms']:.2f} ms  recall@1 {m['pgvector_recall1']:.3f}"
+            for m in r["more_ef_search"]]))
     if not args.json and len(rows) > 1:
         print("\n| templates | pgvector p50 / p95 ms | recall@1 | COPY s | HNSW build s | "
               "index MB | FAISS p50 / p95 ms | recall@1 |\n|---|---|---|---|---|---|---|---|")
@@ -240,6 +253,9 @@ def cmd_bench_gallery(args: argparse.Namespace) -> int:
                   f"{r['pg_load_s']:.0f} | {r['hnsw_build_s']:.0f} | {r['hnsw_index_mb']:.0f} "
                   f"| {r['faiss_p50_ms']:.1f} / {r['faiss_p95_ms']:.1f} | "
                   f"{r['faiss_recall1']:.3f} |")
+            for m in r["more_ef_search"]:
+                print(f"| (ef_search {m['ef_search']}) | {m['pgvector_p50_ms']:.1f} / "
+                      f"{m['pgvector_p95_ms']:.1f} | {m['pgvector_recall1']:.3f} | | | | | |")
     return 0
 
 
@@ -260,8 +276,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sizes", nargs="+", type=_size, default=[10_000, 100_000],
                    metavar="N", help="gallery sizes (default: 10k 100k; add 1m for the sizing row)")
     p.add_argument("--queries", type=int, default=200, help="probes per size (default 200)")
-    p.add_argument("--ef-search", type=int, default=40, help="HNSW ef_search (pgvector "
-                                                            "default 40)")
+    p.add_argument("--ef-search", type=int, nargs="+", default=[40], metavar="EF",
+                   help="HNSW ef_search (pgvector's default 40); more values time the same "
+                        "index again, searched wider")
     p.add_argument("--maintenance-work-mem", default="4GB", help="PostgreSQL memory for the "
                    "index build (default 4GB; an HNSW graph that fits builds far faster)")
     p.add_argument("--workers", type=int, default=None, help="parallel index build workers "
