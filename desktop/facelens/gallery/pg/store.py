@@ -3,6 +3,8 @@
 It offers what `Gallery` offers (see `backend.GalleryBackend`). Similarities are cosine
 similarities of unit vectors (pgvector's inner product); `identify` asks the model's partial
 HNSW index for the nearest template, so at large sizes it is approximate (see bench-gallery).
+People are found in any case and Unicode spelling (`names.name_key`), as in the local gallery.
+Enrolments keep the aligned face crops; "not X" negatives veto a match as they do locally.
 
 Encrypted (`encrypt`): templates and thumbnails are stored sealed (AES-256-GCM, as in the
 local gallery, see `sealing`), so the server stores and returns them without ever holding the
