@@ -82,6 +82,28 @@ def test_people_stored_before_name_keys_are_found_in_any_case(pg_url):
         assert [(p.name, p.templates) for p in g.people()] == [("Émile", 1)]
 
 
+def test_a_gallery_made_by_an_older_facelens_is_brought_up_to_date(pg_url):
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as c:  # the tables as the first version
+        c.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        c.execute("CREATE TABLE people (id bigserial PRIMARY KEY, name text NOT NULL, "
+                  "created text NOT NULL, updated text NOT NULL)")
+        c.execute("CREATE UNIQUE INDEX people_name ON people (lower(name))")
+        c.execute("CREATE TABLE templates (id bigserial PRIMARY KEY, person_id bigint NOT NULL "
+                  "REFERENCES people(id) ON DELETE CASCADE, model_id text NOT NULL, dim "
+                  "integer NOT NULL, embedding vector, sealed bytea, thumbnail bytea, source "
+                  "text, created text NOT NULL)")
+        c.execute("INSERT INTO people (name, created, updated) VALUES ('Émile', '-', '-')")
+    crop = np.zeros((112, 112, 3), np.uint8)
+    with open_backend(pg_url, "m/8", 8) as g:
+        g.enrol("ÉMILE", _vecs(1)[0], crops=[crop])
+        assert [(p.name, p.templates) for p in g.people()] == [("Émile", 1)]
+    with psycopg.connect(pg_url) as c:
+        assert c.execute("SELECT count(*) FROM templates t JOIN crops k ON k.id = t.crop_id"
+                         ).fetchone()[0] == 1
+
+
 def test_two_stations_enrolling_one_name_in_two_spellings_at_once_make_one_person(pg_url):
     v = _vecs(2, 2)
     a, b = open_backend(pg_url, "m/8", 8), open_backend(pg_url, "m/8", 8)

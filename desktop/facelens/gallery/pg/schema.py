@@ -37,8 +37,6 @@ CREATE TABLE IF NOT EXISTS people (
     updated text NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS people_name ON people (lower(name));
-ALTER TABLE people ADD COLUMN IF NOT EXISTS name_key text;
-CREATE INDEX IF NOT EXISTS people_key ON people (name_key);
 CREATE TABLE IF NOT EXISTS templates (
     id        bigserial PRIMARY KEY,
     person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,
@@ -63,8 +61,6 @@ CREATE TABLE IF NOT EXISTS crops (
     created   text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS crops_person ON crops (person_id);
-ALTER TABLE templates ADD COLUMN IF NOT EXISTS crop_id bigint
-    REFERENCES crops(id) ON DELETE SET NULL;
 CREATE TABLE IF NOT EXISTS negatives (
     id        bigserial PRIMARY KEY,
     person_id bigint NOT NULL REFERENCES people(id) ON DELETE CASCADE,
@@ -107,6 +103,13 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 """
 
+ADDED_COLUMNS = [
+    ("people", "name_key", ["ALTER TABLE people ADD COLUMN name_key text",
+                            "CREATE INDEX people_key ON people (name_key)"]),
+    ("templates", "crop_id", ["ALTER TABLE templates ADD COLUMN crop_id bigint "
+                              "REFERENCES crops(id) ON DELETE SET NULL"]),
+]
+
 
 def create(conn: Connection) -> None:
     """Create the tables if missing (safe to run by several stations at once)."""
@@ -115,6 +118,12 @@ def create(conn: Connection) -> None:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        for table, column, statements in ADDED_COLUMNS:  # galleries made by older FaceLens
+            if not conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema "
+                                "= current_schema() AND table_name = %s AND column_name = %s",
+                                (table, column)).fetchone():
+                for statement in statements:  # only then: a station's role need not own them
+                    conn.execute(statement)
         missing = conn.execute("SELECT id, name FROM people WHERE name_key IS NULL").fetchall()
         if missing:  # people stored before name keys (or by an older FaceLens)
             conn.cursor().executemany("UPDATE people SET name_key = %s WHERE id = %s",
