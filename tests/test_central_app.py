@@ -40,6 +40,9 @@ def test_status_bar_shows_connected_then_offline_with_rows_queued(qtbot, tmp_pat
         log.close()
         qtbot.waitUntil(lambda: label.text().startswith("central gallery: offline since ")
                         and label.text().endswith(", 2 rows queued"), timeout=15_000)
+        tip = label.toolTip()  # the details: server (no password), replica, outbox
+        assert "unreachable since" in tip and "2 rows queued" in tip
+        assert f"replica {home / 'central-replica.db'}: 0 people" in tip
         window.grab().save(str(tmp_path / "offline.png"))
     finally:
         if window is not None:

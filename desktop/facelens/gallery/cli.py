@@ -48,8 +48,23 @@ def _new_passphrase(env: str) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """The local gallery file, or (a URL configured) the central gallery as this station sees
+    it: exit code 1 when its server cannot be reached."""
+    from ..settings import Settings
+    from .backend import gallery_location, is_url
+
     home = data_home(getattr(args, "home", None))
     path = default_db_path(home)
+    settings = Settings.load(home)
+    location = gallery_location(path, getattr(settings, "gallery_url", None))
+    if is_url(location):
+        from ..modelpack.pack import source_manifest
+        from .central_status import describe, describe_text
+
+        space = source_manifest(settings.model_pack)["embedding"]
+        info = describe(str(location), home, space["model_id"], space["dim"])
+        emit(args, info, describe_text(info))
+        return 0 if info["reachable"] else 1
     encrypted = False
     if path.exists():
         conn = db.connect(path, busy_timeout_s=5.0, read_only=True)
@@ -117,7 +132,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                          "server")
     gs = g.add_subparsers(dest="gallery_command", metavar="SUBCOMMAND", required=True)
     for name, func, text in [
-            ("status", cmd_status, "say whether the gallery is encrypted"),
+            ("status", cmd_status, "say whether the gallery is encrypted; for a central "
+                                   "gallery: server, counts, replica age, rows queued"),
             ("encrypt", cmd_encrypt, f"encrypt templates and thumbnails (passphrase from "
                                      f"${PASSPHRASE_ENV} or typed)"),
             ("decrypt", cmd_decrypt, "store templates and thumbnails in clear again"),

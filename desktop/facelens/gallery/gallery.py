@@ -26,6 +26,7 @@ from . import crops as crop_store
 from . import db, sealing
 from .index import TemplateIndex
 from .names import clean_name, lookup_name, name_key
+from .names import find_person as _find_person
 from .records import DamagedTemplate, Match, Person, Template
 
 DEFAULT_FILENAME = db.DEFAULT_FILENAME
@@ -750,22 +751,6 @@ class Gallery:
                 neg_of.append(np.full(len(v), pid))
             return (np.concatenate(parts).astype(np.float64), np.concatenate(labels),
                     np.concatenate(neg_of))
-
-
-def _find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:
-    """The (id, name) of `rows` that is `name` in any case or Unicode spelling (`name_key`);
-    the exact spelling (`name`, or `typed` as given) wins when several match; GalleryError
-    when several match otherwise."""
-    key = name_key(name)
-    found = [(pid, stored) for pid, stored in rows if name_key(stored) == key]
-    if len(found) > 1:
-        exact = [f for f in found if f[1] in (name, typed)]
-        if not exact:
-            raise GalleryError(f"{len(found)} people are called {name!r} (spelled "
-                               f"{', '.join(repr(f[1]) for f in found)}): rename all but one "
-                               "in the People list")
-        found = exact
-    return found[0] if found else None
 
 
 def _guarded(fn: Callable[[], T], path: Path) -> T:

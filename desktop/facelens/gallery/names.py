@@ -66,3 +66,19 @@ def lookup_name(name: object) -> str:
 def name_key(name: str) -> str:
     """What two spellings of one name share: NFKC, case-folded (of a `clean_name`)."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def find_person(rows, name: str, typed: str | None = None) -> tuple[int, str] | None:
+    """The (id, name) of `rows` that is `name` in any case or Unicode spelling (`name_key`);
+    the exact spelling (`name`, or `typed` as given) wins when several match; GalleryError
+    when several match otherwise."""
+    key = name_key(name)
+    found = [(pid, stored) for pid, stored in rows if name_key(stored) == key]
+    if len(found) > 1:
+        exact = [f for f in found if f[1] in (name, typed)]
+        if not exact:
+            raise GalleryError(f"{len(found)} people are called {name!r} (spelled "
+                               f"{', '.join(repr(f[1]) for f in found)}): rename all but one "
+                               "in the People list")
+        found = exact
+    return found[0] if found else None

@@ -9,8 +9,9 @@ gallery), so doors keep opening while the server is away. Every `sync` it
   past a durable "delivered up to" mark (kept in `STATE_FILE`). Rows are sent in ``seq``
   order under (station id, seq), which the server's UNIQUE key turns into exactly once: a row
   re-sent after a crash between the server's commit and the mark's update is ignored;
-- polls the server's change number and, when it moved (an enrolment, rename or removal on any
-  station), replaces the replica with the server's gallery (read in one snapshot).
+- polls the server's change number and, when it moved (an enrolment, rename, removal or
+  correction on any station), copies the people those changes name (their templates, face
+  crops and negatives) into the replica, read in one snapshot; see `_refresh`.
 
 Enrolments, renames and removals go to the server (they need it) and then to the replica.
 """
@@ -19,22 +20,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import GalleryError
+from ..openset import negatives as negative_store
 from . import db, sealing
+from .central_status import REPLICA_FILE, STATE_FILE, describe, queued_rows
 from .gallery import Gallery
 from .records import Match, Person
 from .station import station_id
 
-REPLICA_FILE = "central-replica.db"
-STATE_FILE = "central-sync.db"
 ATTENDANCE_DB = "attendance.db"  # kiosk.factory's names (the engine imports no kiosk)
 AUDIT_DB = "kiosk_audit.db"
 BATCH = 500  # rows per delivery transaction
@@ -102,11 +103,7 @@ class Outbox:
 
     def queued(self) -> int:
         """Rows logged here and not yet delivered."""
-        count = 0
-        for log, table in ((ATTENDANCE_DB, "entries"), (AUDIT_DB, "decisions")):
-            rows = self._rows(log, f"SELECT count(*) FROM {table} WHERE seq > ?")
-            count += rows[0][0] if rows else 0
-        return count
+        return queued_rows(self.home, self.mark)
 
     def deliver(self, central) -> int:
         """Send everything queued, in order, `BATCH` rows per server transaction."""
@@ -213,6 +210,7 @@ class ReplicatedGallery:
                 return False
             self.offline_since = None
             self.last_error = ""
+            self.outbox.put("synced_at", datetime.now().astimezone().isoformat())
             return True
 
     def _with_server(self, fn: Callable):
@@ -230,33 +228,23 @@ class ReplicatedGallery:
             return fn(self._connected())
 
     def _refresh(self, central, force: bool = False) -> None:
-        """Replace the replica with the server's gallery when its change number moved."""
-        def read() -> tuple[int, list, list]:
-            c = central._db
-            with c.transaction():
-                c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                number = c.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-                if not force and str(number) == self.outbox.get("change"):
-                    return number, [], []
-                people = c.execute("SELECT id, name, created, updated FROM people").fetchall()
-                templates = [
-                    (tid, pid, model, dim,
-                     central.open_template(tid, pid, model, dim, vec, sealed),
-                     central.open_thumbnail(tid, pid, thumb), src, created)
-                    for tid, pid, model, dim, vec, sealed, thumb, src, created in c.execute(
-                        "SELECT id, person_id, model_id, dim, embedding::real[], sealed, "
-                        "thumbnail, source, created FROM templates")]
-                return number, people, templates
+        """Bring the replica up to the server's change number.
 
+        Only the people named by the changes since the replica's number are copied again
+        (with their templates, crops and negatives); everything is copied the first time,
+        for another server gallery (its ``gallery_id``), after an encryption change, or when
+        `force`. The server's change numbers become visible in order (`schema.log_change`),
+        so nothing committed at or below the number seen is missed.
+        """
+        seen, seen_gallery = replica_change(self.replica)
         with central._lock:
-            number, people, templates = central._guard(read)
-        if not force and str(number) == self.outbox.get("change"):
+            snap = central._guard(lambda: _read_changes(central, seen, seen_gallery, force))
+        if snap is None:
             return
         if central.encrypted and not self.replica.encrypted:  # sealed here too
             phrase = self._passphrase() if callable(self._passphrase) else self._passphrase
             self.replica.encrypt(phrase)
-        _replace_replica(self.replica, people, templates)
-        self.outbox.put("change", str(number))
+        _apply(self.replica, snap)
 
     def status(self) -> str:
         """ "central gallery: connected" or "...: offline since HH:MM, N rows queued"."""
@@ -270,6 +258,12 @@ class ReplicatedGallery:
         if not queued and self.offline_since is None:
             return f"central gallery: {state}"
         return f"central gallery: {state}, {queued} row{'s' if queued != 1 else ''} queued"
+
+    def describe(self) -> dict:
+        """Server (user@host/db, no password), replica counts and age, rows queued: what
+        `central_status.describe` says, from this station's last sync (no server query)."""
+        return describe(self.url, self.home, self.model_id, self.dim, ask_server=False,
+                        connected=self.offline_since is None, offline_since=self.offline_since)
 
     def start(self, every_s: float = 2.0) -> None:
         """Sync in a background thread every `every_s` seconds until `close`."""
@@ -334,12 +328,20 @@ class ReplicatedGallery:
 
     def enrol(self, name: str, embeddings: np.ndarray,
               thumbnails: list[bytes | None] | None = None,
-              sources: list[str] | None = None) -> int:
+              sources: list[str] | None = None,
+              crops: list[np.ndarray | None] | None = None) -> int:
         return self._write(f"enrol {name!r}",
-                           lambda c: c.enrol(name, embeddings, thumbnails, sources))
+                           lambda c: c.enrol(name, embeddings, thumbnails, sources, crops))
 
-    def rename(self, old: str, new: str) -> None:
-        self._write(f"rename {old!r}", lambda c: c.rename(old, new))
+    def add_negative(self, name: str, embedding: np.ndarray, source: str | None = None) -> int:
+        """ "This is not `name`", stored on the server (every station's replica gets it)."""
+        return self._write(f"not {name!r}", lambda c: c.add_negative(name, embedding, source))
+
+    def count_negatives(self, name: str) -> int:
+        return self.replica.count_negatives(name)
+
+    def rename(self, old: str, new: str) -> str:
+        return self._write(f"rename {old!r}", lambda c: c.rename(old, new))
 
     def remove(self, name: str) -> int:
         return self._write(f"remove {name!r}", lambda c: c.remove(name))
@@ -387,20 +389,113 @@ class ReplicatedGallery:
         self.close()
 
 
-def _replace_replica(replica: Gallery, people: list, templates: list) -> None:
-    """Make `replica` hold exactly the server's people and templates (one transaction)."""
-    with tempfile.TemporaryDirectory(prefix="facelens-replica-") as tmp:
-        path = Path(tmp) / "snapshot.db"
-        conn = db.connect(path, busy_timeout_s=5.0)
-        try:
-            with db.transaction(conn) as c:
+CHANGE_KEY, GALLERY_KEY = "central_change", "central_gallery_id"  # in the replica's meta
+
+
+def replica_change(replica: Gallery) -> tuple[str | None, str | None]:
+    """(change number, server gallery id) the replica holds, kept in its own meta table
+    (written with its rows, so a replaced or restored replica file is copied again whole)."""
+    with replica._lock:
+        c = replica._db
+        if not db.has_meta(c):
+            return None, None
+        kept = dict(c.execute("SELECT key, value FROM meta WHERE key IN (?, ?)",
+                              (CHANGE_KEY, GALLERY_KEY)).fetchall())
+    return kept.get(CHANGE_KEY), kept.get(GALLERY_KEY)
+
+
+@dataclass
+class Snapshot:
+    """What a replica needs from the server at change `number` (one consistent read):
+    every person (`person_ids` None) or those changed, with their rows, in clear."""
+
+    number: int
+    gallery_id: str
+    person_ids: list[int] | None
+    people: list[tuple] = field(default_factory=list)
+    templates: list[tuple] = field(default_factory=list)
+    crops: list[tuple] = field(default_factory=list)
+    negatives: list[tuple] = field(default_factory=list)
+
+
+def _read_changes(central, seen: str | None, seen_gallery: str | None, force: bool
+                  ) -> Snapshot | None:
+    """The server's rows a replica at change `seen` of gallery `seen_gallery` lacks; None when
+    it is up to date. One REPEATABLE READ transaction: a consistent snapshot."""
+    c = central._db
+    with c.transaction():
+        c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        number = c.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        gallery = c.execute("SELECT value FROM meta WHERE key = 'gallery_id'").fetchone()
+        gallery = gallery[0] if gallery else ""
+        same = not force and seen is not None and gallery == seen_gallery
+        if same and int(seen) == number:
+            return None
+        pids = None
+        if same and int(seen) < number:
+            changed = c.execute("SELECT person_id FROM changes WHERE seq > %s",
+                                (int(seen),)).fetchall()
+            if all(pid is not None for (pid,) in changed):  # else e.g. encryption: all
+                pids = sorted({pid for (pid,) in changed})
+        where, args = ("", ()) if pids is None else (" WHERE {} = ANY(%s)", (pids,))
+        snap = Snapshot(number, gallery, pids)
+        snap.people = c.execute("SELECT id, name, created, updated FROM people"
+                                + where.format("id"), args).fetchall()
+        snap.templates = [
+            (tid, pid, model, dim, central.open_template(tid, pid, model, dim, vec, sealed),
+             central.open_thumbnail(tid, pid, thumb), src, created, cid)
+            for tid, pid, model, dim, vec, sealed, thumb, src, created, cid in c.execute(
+                "SELECT id, person_id, model_id, dim, embedding::real[], sealed, thumbnail, "
+                "source, created, crop_id FROM templates" + where.format("person_id"), args)]
+        snap.crops = [(cid, pid, central.open_crop(cid, pid, blob), created)
+                      for cid, pid, blob, created in c.execute(
+                          "SELECT id, person_id, crop, created FROM crops"
+                          + where.format("person_id"), args)]
+        snap.negatives = [
+            (nid, pid, model, dim, central.open_negative(nid, pid, model, dim, blob), src,
+             created)
+            for nid, pid, model, dim, blob, src, created in c.execute(
+                "SELECT id, person_id, model_id, dim, vector, source, created FROM negatives"
+                + where.format("person_id"), args)]
+    return snap
+
+
+def _apply(replica: Gallery, snap: Snapshot) -> None:
+    """Make `replica` hold the server's rows of `snap` (ids kept), in one transaction: the
+    people it names (or everyone) are replaced, sealed the way the replica stores them."""
+    codec = replica._codec
+    with replica._lock:
+        def write() -> None:
+            with db.transaction(replica._db) as c:
+                replica._check_codec(c)
+                db.upgrade_crops(c)
+                c.execute(negative_store.TABLE)
+                if snap.person_ids is None:
+                    gone, args = "", ()
+                else:
+                    marks = ",".join("?" * len(snap.person_ids))
+                    gone, args = f" WHERE person_id IN ({marks})", tuple(snap.person_ids)
+                for table in ("negatives", "templates", "crops"):
+                    c.execute(f"DELETE FROM {table}{gone}", args)
+                c.execute(f"DELETE FROM people{gone.replace('person_id', 'id')}", args)
                 c.executemany("INSERT INTO people (id, name, created, updated) VALUES "
-                              "(?, ?, ?, ?)", people)
+                              "(?, ?, ?, ?)", snap.people)
+                c.executemany("INSERT INTO crops (id, person_id, crop, created) VALUES "
+                              "(?, ?, ?, ?)", [(cid, pid, codec.seal_crop(cid, pid, png), cr)
+                                               for cid, pid, png, cr in snap.crops])
                 c.executemany(
                     "INSERT INTO templates (id, person_id, model_id, dim, vector, thumbnail, "
-                    "source, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    templates)
-        finally:
-            conn.close()
-        replica.import_(path, merge=False)
+                    "source, created, crop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(tid, pid, model, dim,
+                      codec.seal_vector(tid, pid, model, dim, np.frombuffer(raw, "<f4")),
+                      codec.seal_thumbnail(tid, pid, thumb), src, created, cid)
+                     for tid, pid, model, dim, raw, thumb, src, created, cid in snap.templates])
+                for nid, pid, model, dim, raw, src, created in snap.negatives:
+                    negative_store.insert(c, codec, nid, pid, model, dim,
+                                          np.frombuffer(raw, "<f4"), src, created)
+                c.executemany("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                              "DO UPDATE SET value = excluded.value",
+                              [(CHANGE_KEY, str(snap.number)), (GALLERY_KEY, snap.gallery_id)])
 
+        replica._guard(write)
+        replica._guard(replica._reload)

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS negatives (
 )"""
 
 
-def _model(model_id: str) -> str:
+def sealed_model(model_id: str) -> str:
     """The model id a negative's seal is bound to (never the same as a template's)."""
     return f"negative:{model_id}"
 
@@ -47,11 +47,17 @@ def add(c: sqlite3.Connection, codec: sealing.Codec, pid: int, model_id: str, di
     """Store one negative of person `pid` inside the caller's transaction; its id."""
     c.execute(TABLE)
     nid = (c.execute("SELECT coalesce(max(id), 0) + 1 FROM negatives").fetchone()[0])
+    insert(c, codec, nid, pid, model_id, dim, vector, source, created)
+    return nid
+
+
+def insert(c: sqlite3.Connection, codec: sealing.Codec, nid: int, pid: int, model_id: str,
+           dim: int, vector: np.ndarray, source: str | None, created: str) -> None:
+    """Store negative `nid` (an id chosen by the caller, e.g. the server's; table made)."""
     c.execute("INSERT INTO negatives (id, person_id, model_id, dim, vector, source, created) "
               "VALUES (?, ?, ?, ?, ?, ?, ?)",
-              (nid, pid, model_id, dim, codec.seal_vector(nid, pid, _model(model_id), dim,
+              (nid, pid, model_id, dim, codec.seal_vector(nid, pid, sealed_model(model_id), dim,
                                                           vector), source, created))
-    return nid
 
 
 def load(c: sqlite3.Connection, codec: sealing.Codec, model_id: str, dim: int
@@ -65,7 +71,7 @@ def load(c: sqlite3.Connection, codec: sealing.Codec, model_id: str, dim: int
     for nid, pid, blob in c.execute("SELECT id, person_id, vector FROM negatives WHERE "
                                     "model_id = ? AND dim = ?", (model_id, dim)):
         try:
-            raw = codec.open_vector(nid, pid, _model(model_id), dim, blob)
+            raw = codec.open_vector(nid, pid, sealed_model(model_id), dim, blob)
         except sealing.TemplateUnreadable:
             continue
         out.setdefault(pid, []).append(np.frombuffer(raw, "<f4"))
@@ -78,9 +84,9 @@ def reseal(c: sqlite3.Connection, old: sealing.Codec, new: sealing.Codec) -> Non
         return
     rows = c.execute("SELECT id, person_id, model_id, dim, vector FROM negatives").fetchall()
     for nid, pid, model, dim, blob in rows:
-        raw = np.frombuffer(old.open_vector(nid, pid, _model(model), dim, blob), "<f4")
+        raw = np.frombuffer(old.open_vector(nid, pid, sealed_model(model), dim, blob), "<f4")
         c.execute("UPDATE negatives SET vector = ? WHERE id = ?",
-                  (new.seal_vector(nid, pid, _model(model), dim, raw), nid))
+                  (new.seal_vector(nid, pid, sealed_model(model), dim, raw), nid))
 
 
 def count(c: sqlite3.Connection, pid: int, model_id: str) -> int:

@@ -1,6 +1,7 @@
 """`facelens gallery push URL` / `pull URL`: copy a data folder's gallery to a server and back.
 
-Push copies every person and template (of every model, with thumbnails and sources) and this
+Push copies every person and template (of every model, with thumbnails and sources, the
+aligned face crops they were made from, and "not this person" negatives) and this
 station's attendance log; pull copies the server's people and templates into the local
 gallery and restores this station's own attendance rows that the local log lacks. Both skip
 what the other side already has (the same person with the same vector of the same model, the
@@ -17,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import GalleryError
+from ...openset import negatives as negative_store
 from .. import db
 from ..gallery import Gallery
-from ..names import clean_name
+from ..names import clean_name, find_person, name_key
 from ..station import station_id
 from . import schema
 from .store import PgGallery
@@ -34,6 +36,8 @@ class Copied:
     people: int = 0
     templates: int = 0
     templates_skipped: int = 0
+    crops: int = 0
+    negatives: int = 0
     attendance: int = 0
     attendance_skipped: int = 0
 
@@ -49,9 +53,11 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
                            "server's gallery first (`facelens --gallery URL gallery encrypt`)")
     with local._lock:
         people = local._db.execute("SELECT id, name, created FROM people ORDER BY id").fetchall()
+        crop_col = "crop_id" if db.has_crops(local._db) else "NULL"
         templates = local._db.execute(
-            "SELECT id, person_id, model_id, dim, vector, thumbnail, source, created "
+            f"SELECT id, person_id, model_id, dim, vector, thumbnail, source, created, {crop_col} "
             "FROM templates ORDER BY id").fetchall()
+        crops, negatives = _local_extras(local)
     entries = _local_entries(home)
     station = station_id(home)
     done = Copied()
@@ -66,17 +72,37 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
             ids = {}
             for old_id, name, created in people:
                 name = clean_name(name)
-                row = c.execute("SELECT id FROM people WHERE lower(name) = lower(%s)",
-                                (name,)).fetchone()
+                schema.lock_name(c, name_key(name))
+                row = schema.find_person(c, name)
                 if row is None:
-                    row = c.execute("INSERT INTO people (name, created, updated) VALUES "
-                                    "(%s, %s, %s) RETURNING id", (name, created, created)
-                                    ).fetchone()
+                    row = c.execute("INSERT INTO people (name, name_key, created, updated) "
+                                    "VALUES (%s, %s, %s, %s) RETURNING id",
+                                    (name, name_key(name), created, created)).fetchone()
                     done.people += 1
                 ids[old_id] = row[0]
             have = _server_vectors(central, set(ids.values()))
             touched = set()
-            for tid, old_pid, model, dim, vector, thumb, src, created in templates:
+            on_server = _server_crops(central, set(ids.values()))
+            crop_ids = {}  # local crop id -> the server's
+            for cid, old_pid, png, created in crops:
+                pid = ids[old_pid]
+                if (pid, png) in on_server:
+                    crop_ids[cid] = on_server[(pid, png)]
+                    continue
+                crop_ids[cid] = on_server[(pid, png)] = central.insert_crop(c, pid, png, created)
+                touched.add(pid)
+                done.crops += 1
+            known = _server_negatives(central, set(ids.values()))
+            for old_pid, model, dim, raw, src, created in negatives:
+                pid = ids[old_pid]
+                if (pid, model, dim, raw) in known:
+                    continue
+                known.add((pid, model, dim, raw))
+                central.insert_negative(c, pid, model, dim, np.frombuffer(raw, "<f4"), src,
+                                        created)
+                touched.add(pid)
+                done.negatives += 1
+            for tid, old_pid, model, dim, vector, thumb, src, created, cid in templates:
                 pid = ids[old_pid]
                 vector = local._codec.open_vector(tid, old_pid, model, dim, vector)
                 thumb = local._codec.open_thumbnail(tid, old_pid, thumb)
@@ -86,11 +112,11 @@ def push(local: Gallery, central: PgGallery, home: Path) -> Copied:
                     continue
                 have[pid].add(key)
                 central.insert_template(c, pid, model, dim, np.frombuffer(vector, "<f4"),
-                                        thumb, src, created)
+                                        thumb, src, created, crop_ids.get(cid))
                 touched.add(pid)
                 done.templates += 1
             for pid in sorted(touched):
-                c.execute("INSERT INTO changes (kind, person_id) VALUES ('push', %s)", (pid,))
+                schema.log_change(c, "push", pid)
             for seq, ts, day, person, person_id, similarity, source in entries:
                 added = c.execute(
                     "INSERT INTO attendance (station, station_seq, ts, day, person, person_id, "
@@ -121,13 +147,23 @@ def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
         rows = c.execute(
             "SELECT station_seq, ts, day, person, person_id, similarity, source FROM attendance "
             "WHERE station = %s ORDER BY station_seq", (station_id(home),)).fetchall()
-        return people, templates, rows
+        crops = [(cid, pid, central.open_crop(cid, pid, blob), created)
+                 for cid, pid, blob, created in c.execute(
+                     "SELECT id, person_id, crop, created FROM crops ORDER BY id")]
+        links = c.execute("SELECT person_id, model_id, dim, crop_id, id FROM templates "
+                          "WHERE crop_id IS NOT NULL").fetchall()
+        negatives = [(pid, model, dim, central.open_negative(nid, pid, model, dim, blob), src,
+                      created)
+                     for nid, pid, model, dim, blob, src, created in c.execute(
+                         "SELECT id, person_id, model_id, dim, vector, source, created "
+                         "FROM negatives ORDER BY id")]
+        return people, templates, rows, (crops, links, negatives)
 
     with central._lock:
-        people, templates, rows = central._guard(read)
+        people, templates, rows, extras = central._guard(read)
     done = Copied()
-    before = {p.name.lower() for p in local.people()}
-    done.people = sum(clean_name(name).lower() not in before for _, name, _ in people)
+    before = {name_key(p.name) for p in local.people()}
+    done.people = sum(name_key(clean_name(name)) not in before for _, name, _ in people)
     with tempfile.TemporaryDirectory(prefix="facelens-pull-") as tmp:
         path = Path(tmp) / "central.db"
         conn = db.connect(path, busy_timeout_s=5.0)
@@ -143,6 +179,8 @@ def pull(central: PgGallery, local: Gallery, home: Path) -> Copied:
             conn.close()
         done.templates = local.import_(path, merge=True)
     done.templates_skipped = len(templates) - done.templates
+    raw_of = {t[0]: (t[1], t[2], t[3], bytes(t[4])) for t in templates}
+    done.crops, done.negatives = _pull_extras(local, people, raw_of, *extras)
     done.attendance, done.attendance_skipped = _restore_entries(home, rows)
     return done
 
@@ -159,6 +197,95 @@ def _server_vectors(central: PgGallery, person_ids: set[int]
         have.setdefault(pid, set()).add(
             (model, int(dim), central.open_template(tid, pid, model, dim, vec, sealed)))
     return have
+
+
+def _local_extras(local: Gallery) -> tuple[list[tuple], list[tuple]]:
+    """`local`'s face crops (id, person, PNG, created) and negatives (person, model, dim,
+    float32 bytes, source, created), in clear."""
+    c, codec = local._db, local._codec
+    crops = []
+    if db.has_crops(c):
+        crops = [(cid, pid, codec.open_crop(cid, pid, blob), created) for cid, pid, blob, created
+                 in c.execute("SELECT id, person_id, crop, created FROM crops ORDER BY id")]
+    negatives = []
+    if negative_store.has_table(c):
+        negatives = [(pid, model, dim, codec.open_vector(
+                         nid, pid, negative_store.sealed_model(model), dim, blob), src, created)
+                     for nid, pid, model, dim, blob, src, created in c.execute(
+                         "SELECT id, person_id, model_id, dim, vector, source, created "
+                         "FROM negatives ORDER BY id")]
+    return crops, negatives
+
+
+def _server_crops(central: PgGallery, person_ids: set[int]) -> dict[tuple[int, bytes], int]:
+    """(person, PNG bytes) -> crop id of the server's crops of these people."""
+    return {(pid, central.open_crop(cid, pid, blob)): cid
+            for cid, pid, blob in central._db.execute(
+                "SELECT id, person_id, crop FROM crops WHERE person_id = ANY(%s)",
+                (sorted(person_ids),))}
+
+
+def _server_negatives(central: PgGallery, person_ids: set[int]) -> set[tuple]:
+    """(person, model, dim, float32 bytes) of the server's negatives of these people."""
+    return {(pid, model, dim, central.open_negative(nid, pid, model, dim, blob))
+            for nid, pid, model, dim, blob in central._db.execute(
+                "SELECT id, person_id, model_id, dim, vector FROM negatives "
+                "WHERE person_id = ANY(%s)", (sorted(person_ids),))}
+
+
+def _pull_extras(local: Gallery, people: list[tuple], raw_of: dict, crops: list[tuple],
+                 links: list[tuple], negatives: list[tuple]) -> tuple[int, int]:
+    """Add the server's crops (linked to the local copies of their templates) and negatives
+    that `local` lacks, in one transaction. Returns (crops, negatives) added."""
+    if not crops and not negatives:
+        return 0, 0
+    from .. import crops as crop_store
+
+    added_crops = added_negatives = 0
+    with local._lock:
+        def write() -> tuple[int, int]:
+            nonlocal added_crops, added_negatives
+            with db.transaction(local._db) as c:
+                local._check_codec(c)
+                codec = local._codec
+                rows = c.execute("SELECT id, name FROM people").fetchall()
+                here = {sid: find_person(rows, clean_name(name))[0] for sid, name, _ in people}
+                db.upgrade_crops(c)
+                have = {(pid, codec.open_crop(cid, pid, blob)): cid for cid, pid, blob in
+                        c.execute("SELECT id, person_id, crop FROM crops")}
+                crop_ids = {}
+                for sid, spid, png, created in crops:
+                    pid = here[spid]
+                    if (pid, png) not in have:
+                        have[(pid, png)] = crop_store.store(c, codec, pid, png, created)
+                        added_crops += 1
+                    crop_ids[sid] = have[(pid, png)]
+                for spid, model, dim, scid, stid in links:  # the template made from the crop
+                    pid, (_, _, _, raw) = here[spid], raw_of[stid]
+                    for tid, blob in c.execute(
+                            "SELECT id, vector FROM templates WHERE person_id = ? AND "
+                            "model_id = ? AND dim = ? AND crop_id IS NULL",
+                            (pid, model, dim)).fetchall():
+                        if codec.open_vector(tid, pid, model, dim, blob) == raw:
+                            c.execute("UPDATE templates SET crop_id = ? WHERE id = ?",
+                                      (crop_ids[scid], tid))
+                c.execute(negative_store.TABLE)
+                known = {(pid, model, dim, codec.open_vector(
+                             nid, pid, negative_store.sealed_model(model), dim, blob))
+                         for nid, pid, model, dim, blob in c.execute(
+                             "SELECT id, person_id, model_id, dim, vector FROM negatives")}
+                for spid, model, dim, raw, src, created in negatives:
+                    pid = here[spid]
+                    if (pid, model, dim, raw) not in known:
+                        known.add((pid, model, dim, raw))
+                        negative_store.add(c, codec, pid, model, dim,
+                                           np.frombuffer(raw, "<f4"), src, created)
+                        added_negatives += 1
+            return added_crops, added_negatives
+
+        done = local._guard(write)
+        local._guard(local._reload)
+    return done
 
 
 def _local_entries(home: Path) -> list[tuple]:

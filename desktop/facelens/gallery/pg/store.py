@@ -3,6 +3,8 @@
 It offers what `Gallery` offers (see `backend.GalleryBackend`). Similarities are cosine
 similarities of unit vectors (pgvector's inner product); `identify` asks the model's partial
 HNSW index for the nearest template, so at large sizes it is approximate (see bench-gallery).
+People are found in any case and Unicode spelling (`names.name_key`), as in the local gallery.
+Enrolments keep the aligned face crops; "not X" negatives veto a match as they do locally.
 
 Encrypted (`encrypt`): templates and thumbnails are stored sealed (AES-256-GCM, as in the
 local gallery, see `sealing`), so the server stores and returns them without ever holding the
@@ -21,9 +23,11 @@ from typing import TypeVar
 import numpy as np
 
 from ...errors import GalleryError
+from ...openset import negatives as negative_store
+from .. import crops as crop_store
 from .. import sealing
 from ..index import TemplateIndex
-from ..names import clean_name
+from ..names import clean_name, lookup_name, name_key
 from ..records import Match, Person
 from . import schema
 from .url import mask_url
@@ -79,7 +83,7 @@ class PgGallery:
         self.warnings: list[str] = []
         self.other_model_templates = 0
         self._codec = sealing.Codec()
-        self._cache: tuple[int, TemplateIndex, dict, dict] | None = None  # encrypted search
+        self._cache: tuple[int, TemplateIndex, dict, dict, dict] | None = None  # encrypted search
 
     @classmethod
     def open(cls, url: str, model_id: str, dim: int, *, connect_timeout_s: int = 5,
@@ -140,6 +144,18 @@ class PgGallery:
                     else:
                         c.execute("UPDATE templates SET embedding = %s::vector, sealed = NULL, "
                                   "thumbnail = %s WHERE id = %s", (vector_text(raw), thumb, tid))
+                for cid, pid, blob in c.execute("SELECT id, person_id, crop FROM crops"
+                                                ).fetchall():
+                    c.execute("UPDATE crops SET crop = %s WHERE id = %s",
+                              (new.seal_crop(cid, pid, old.open_crop(cid, pid, bytes(blob))),
+                               cid))
+                for nid, pid, model, dim, blob in c.execute(
+                        "SELECT id, person_id, model_id, dim, vector FROM negatives").fetchall():
+                    sealed_as = negative_store.sealed_model(model)
+                    raw = np.frombuffer(old.open_vector(nid, pid, sealed_as, dim, bytes(blob)),
+                                        "<f4")
+                    c.execute("UPDATE negatives SET vector = %s WHERE id = %s",
+                              (new.seal_vector(nid, pid, sealed_as, dim, raw), nid))
                 state = new.state()
                 if state is None:
                     c.execute("DELETE FROM meta WHERE key = %s", (sealing.META_KEY,))
@@ -147,7 +163,7 @@ class PgGallery:
                     c.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) "
                               "DO UPDATE SET value = excluded.value",
                               (sealing.META_KEY, json.dumps(state)))
-                c.execute("INSERT INTO changes (kind) VALUES ('encryption')")
+                schema.log_change(c, "encryption")
                 return len(rows)
 
         with self._lock:
@@ -168,19 +184,43 @@ class PgGallery:
                                "again (with the new passphrase) and retry")
 
     def insert_template(self, c, pid: int, model: str, dim: int, vec: np.ndarray,
-                        thumb: bytes | None, src: str | None, created: str) -> None:
+                        thumb: bytes | None, src: str | None, created: str,
+                        crop_id: int | None = None) -> None:
         """Insert one template row inside the caller's transaction, sealed when encrypted."""
         if not self._codec.encrypted:
             c.execute("INSERT INTO templates (person_id, model_id, dim, embedding, thumbnail, "
-                      "source, created) VALUES (%s, %s, %s, %s::vector, %s, %s, %s)",
-                      (pid, model, dim, vector_text(vec), thumb, src, created))
+                      "source, created, crop_id) VALUES (%s, %s, %s, %s::vector, %s, %s, %s, "
+                      "%s)", (pid, model, dim, vector_text(vec), thumb, src, created, crop_id))
             return
-        tid = c.execute("SELECT nextval(pg_get_serial_sequence('templates', 'id'))"
-                        ).fetchone()[0]  # sealing binds the blob to its id
+        tid = _next_id(c, "templates")  # sealing binds the blob to its id
         c.execute("INSERT INTO templates (id, person_id, model_id, dim, sealed, thumbnail, "
-                  "source, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                  "source, created, crop_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                   (tid, pid, model, dim, self._codec.seal_vector(tid, pid, model, dim, vec),
-                   self._codec.seal_thumbnail(tid, pid, thumb), src, created))
+                   self._codec.seal_thumbnail(tid, pid, thumb), src, created, crop_id))
+
+    def insert_crop(self, c, pid: int, png: bytes, created: str) -> int:
+        """Insert one aligned face crop (PNG bytes) inside the caller's transaction; its id."""
+        cid = _next_id(c, "crops")
+        c.execute("INSERT INTO crops (id, person_id, crop, created) VALUES (%s, %s, %s, %s)",
+                  (cid, pid, self._codec.seal_crop(cid, pid, png), created))
+        return cid
+
+    def insert_negative(self, c, pid: int, model: str, dim: int, vec: np.ndarray,
+                        src: str | None, created: str) -> int:
+        """Insert one negative ("not this person") inside the caller's transaction; its id."""
+        nid = _next_id(c, "negatives")
+        c.execute("INSERT INTO negatives (id, person_id, model_id, dim, vector, source, "
+                  "created) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                  (nid, pid, model, dim, self._codec.seal_vector(
+                      nid, pid, negative_store.sealed_model(model), dim, vec), src, created))
+        return nid
+
+    def open_negative(self, nid: int, pid: int, model: str, dim: int, blob) -> bytes:
+        return self._codec.open_vector(nid, pid, negative_store.sealed_model(model), dim,
+                                       bytes(blob))
+
+    def open_crop(self, cid: int, pid: int, blob) -> bytes:
+        return self._codec.open_crop(cid, pid, bytes(blob))
 
     def open_template(self, tid: int, pid: int, model: str, dim: int, vec, sealed) -> bytes:
         """A template row's float32 bytes, whether stored in clear or sealed."""
@@ -200,19 +240,31 @@ class PgGallery:
                 rows = c.execute("SELECT id, person_id, sealed FROM templates WHERE "
                                  "model_id = %s AND dim = %s AND sealed IS NOT NULL ORDER BY id",
                                  (self.model_id, self.dim)).fetchall()
-                return rows, c.execute("SELECT id, name FROM people").fetchall()
+                negs = c.execute("SELECT id, person_id, vector FROM negatives WHERE "
+                                 "model_id = %s AND dim = %s", (self.model_id, self.dim)
+                                 ).fetchall()
+                return rows, c.execute("SELECT id, name FROM people").fetchall(), negs
 
-            rows, names = self._guard(read)
+            rows, names, negs = self._guard(read)
+            negatives: dict[int, list[bytes]] = {}
+            for nid, pid, blob in negs:
+                negatives.setdefault(pid, []).append(
+                    self.open_negative(nid, pid, self.model_id, self.dim, blob))
             index = TemplateIndex(self.dim)
             if rows:
                 raw = b"".join(self._codec.open_vector(t, p, self.model_id, self.dim, bytes(b))
                                for t, p, b in rows)
                 index.add(np.array([r[0] for r in rows]),
                           np.frombuffer(raw, "<f4").reshape(-1, self.dim))
-            self._cache = (number, index, {t: p for t, p, _ in rows}, dict(names))
-        _, index, owner, names = self._cache
+            self._cache = (number, index, {t: p for t, p, _ in rows}, dict(names),
+                           {p: self._negative_array(v) for p, v in negatives.items()})
+        _, index, owner, names, negatives = self._cache
         ids, sims = index.best(queries)
-        return [owner.get(t) for t in ids.tolist()], sims.tolist(), names
+        return [owner.get(t) for t in ids.tolist()], sims.tolist(), names, negatives
+
+    def _negative_array(self, blobs: list) -> np.ndarray:
+        """Negatives' float32 bytes (in clear) as rows [n, dim]."""
+        return np.frombuffer(b"".join(bytes(b) for b in blobs), "<f4").reshape(-1, self.dim)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -221,7 +273,9 @@ class PgGallery:
         queries = self._vectors(embeddings)
         threshold = float(threshold)
         query = sql.SQL(
-            "SELECT t.person_id, p.name, -((t.embedding::vector({dim})) <#> %s::vector({dim})) "
+            "SELECT t.person_id, p.name, -((t.embedding::vector({dim})) <#> %s::vector({dim})), "
+            "(SELECT array_agg(n.vector) FROM negatives n WHERE n.person_id = t.person_id "
+            "AND n.model_id = {model} AND n.dim = {dim}) "
             "FROM templates t JOIN people p ON p.id = t.person_id "
             "WHERE t.model_id = {model} AND t.dim = {dim} "
             "ORDER BY (t.embedding::vector({dim})) <#> %s::vector({dim}) LIMIT 1").format(
@@ -229,9 +283,11 @@ class PgGallery:
         matches = []
         with self._lock:
             if self.encrypted:
-                pids, sims, names = self._sealed_search(queries)
+                pids, sims, names, negatives = self._sealed_search(queries)
                 return [Match(names[p], float(m), p) if p is not None and m >= threshold
-                        else Match(None, float(m), None) for p, m in zip(pids, sims, strict=True)]
+                        and not negative_store.vetoed(m, q, negatives.get(p))
+                        else Match(None, float(m), None)
+                        for p, m, q in zip(pids, sims, queries, strict=True)]
             for q in queries:
                 text = vector_text(q)
                 row = self._guard(lambda t=text: self._db.execute(query, (t, t)).fetchone())
@@ -239,7 +295,9 @@ class PgGallery:
                     matches.append(Match(None, -1.0, None))
                     continue
                 pid, name, sim = row[0], row[1], float(np.clip(row[2], -1.0, 1.0))
-                matches.append(Match(name, sim, pid) if sim >= threshold
+                negatives = None if row[3] is None else self._negative_array(row[3])
+                matches.append(Match(name, sim, pid) if sim >= threshold and not
+                               negative_store.vetoed(sim, q, negatives)
                                else Match(None, sim, None))
         return matches
 
@@ -254,12 +312,19 @@ class PgGallery:
                 "SELECT id, embedding::real[], sealed FROM templates WHERE person_id = %s "
                 "AND model_id = %s AND dim = %s", (pid, self.model_id, self.dim)).fetchall())
             raw = [self.open_template(t, pid, self.model_id, self.dim, v, b) for t, v, b in rows]
+            negs = [self.open_negative(n, pid, self.model_id, self.dim, b)
+                    for n, b in self._guard(lambda: self._db.execute(
+                        "SELECT id, vector FROM negatives WHERE person_id = %s AND "
+                        "model_id = %s AND dim = %s", (pid, self.model_id, self.dim)))]
         if not rows:
             raise GalleryError(f"{stored!r} has no templates made by {self.model_id}; "
                                "enrol them again with this model")
         vectors = np.frombuffer(b"".join(raw), "<f4").reshape(-1, self.dim)
         sim = float(np.clip((vectors @ query[0]).max(), -1.0, 1.0))
-        return Match(stored, sim, pid) if sim >= float(threshold) else Match(None, sim, None)
+        if sim < float(threshold) or negative_store.vetoed(
+                sim, query[0], self._negative_array(negs) if negs else None):
+            return Match(None, sim, None)
+        return Match(stored, sim, pid)
 
     def people(self) -> list[Person]:
         """Everyone enrolled, by name, with their first thumbnail."""
@@ -272,11 +337,12 @@ class PgGallery:
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1),
                        (SELECT t.thumbnail FROM templates t WHERE t.person_id = p.id
                            AND t.thumbnail IS NOT NULL ORDER BY t.id LIMIT 1)
-                   FROM people p ORDER BY lower(p.name)""",
+                   FROM people p""",
                 (self.model_id, self.dim)).fetchall())
-            return [Person(pid, name, int(count), created, updated,
-                           self.open_thumbnail(tid, pid, thumb))
-                    for pid, name, created, updated, count, tid, thumb in rows]
+            people = [Person(pid, name, int(count), created, updated,
+                             self.open_thumbnail(tid, pid, thumb))
+                      for pid, name, created, updated, count, tid, thumb in rows]
+            return sorted(people, key=lambda p: (name_key(p.name), p.name))
 
     def count_templates(self) -> int:
         with self._lock:
@@ -294,13 +360,18 @@ class PgGallery:
 
     def enrol(self, name: str, embeddings: np.ndarray,
               thumbnails: list[bytes | None] | None = None,
-              sources: list[str] | None = None) -> int:
-        """Add templates to `name` (created if new): all of them in one transaction, or none."""
+              sources: list[str] | None = None,
+              crops: list[np.ndarray | None] | None = None) -> int:
+        """Add templates to `name` (created if new): all of them in one transaction, or none.
+
+        `crops` (the aligned 112x112 faces) are kept so that a station on another model pack
+        can re-embed them, as in the local gallery."""
         name = clean_name(name)
         vectors = self._vectors(embeddings)
         n = len(vectors)
         thumbnails = _per_row(thumbnails, n, "thumbnails")
         sources = _per_row(sources, n, "sources")
+        pngs = [None if k is None else crop_store.encode(k) for k in _per_row(crops, n, "crops")]
         now = _now()
 
         def write() -> None:
@@ -308,56 +379,88 @@ class PgGallery:
             with c.transaction():
                 c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
                 self._check_codec(c)
-                row = c.execute("SELECT id FROM people WHERE lower(name) = lower(%s) FOR UPDATE",
-                                (name,)).fetchone()
+                schema.lock_name(c, name_key(name))
+                row = schema.find_person(c, name)
                 if row is None:
-                    pid = c.execute("INSERT INTO people (name, created, updated) "
-                                    "VALUES (%s, %s, %s) RETURNING id",
-                                    (name, now, now)).fetchone()[0]
+                    pid = c.execute("INSERT INTO people (name, name_key, created, updated) "
+                                    "VALUES (%s, %s, %s, %s) RETURNING id",
+                                    (name, name_key(name), now, now)).fetchone()[0]
                 else:
                     pid = row[0]
                     c.execute("UPDATE people SET updated = %s WHERE id = %s", (now, pid))
-                for v, thumb, src in zip(vectors, thumbnails, sources, strict=True):
-                    self.insert_template(c, pid, self.model_id, self.dim, v, thumb, src, now)
-                c.execute("INSERT INTO changes (kind, person_id) VALUES ('enrol', %s)", (pid,))
+                for v, thumb, src, png in zip(vectors, thumbnails, sources, pngs, strict=True):
+                    cid = None if png is None else self.insert_crop(c, pid, png, now)
+                    self.insert_template(c, pid, self.model_id, self.dim, v, thumb, src, now,
+                                         cid)
+                schema.log_change(c, "enrol", pid)
 
         with self._lock:
             self._guard(write)
         return n
 
-    def rename(self, old: str, new: str) -> None:
-        new = clean_name(new)
+    def add_negative(self, name: str, embedding: np.ndarray,
+                     source: str | None = None) -> int:
+        """Store `embedding` as "not `name`": from now on such a face is not named `name`."""
+        query = self._vectors(embedding)
+        if len(query) != 1:
+            raise GalleryError(f"a negative is one embedding, got {len(query)}")
+
+        def write() -> int:
+            c = self._db
+            with c.transaction():
+                c.execute("SELECT pg_advisory_xact_lock_shared(4642)")
+                self._check_codec(c)
+                pid, _ = self._person(name, c)
+                nid = self.insert_negative(c, pid, self.model_id, self.dim, query[0], source,
+                                           _now())
+                schema.log_change(c, "negative", pid)
+            return nid
+
         with self._lock:
-            pid, _ = self._person(old)
+            return self._guard(write)
 
-            def write() -> None:
-                c = self._db
-                with c.transaction():
-                    clash = c.execute("SELECT name FROM people WHERE lower(name) = lower(%s) "
-                                      "AND id != %s", (new, pid)).fetchone()
-                    if clash:
-                        raise GalleryError(f"cannot rename {old!r}: {clash[0]!r} already exists")
-                    c.execute("UPDATE people SET name = %s, updated = %s WHERE id = %s",
-                              (new, _now(), pid))
-                    c.execute("INSERT INTO changes (kind, person_id) VALUES ('rename', %s)",
-                              (pid,))
-
-            self._guard(write)
-
-    def remove(self, name: str) -> int:
+    def count_negatives(self, name: str) -> int:
+        """How many "not `name`" corrections this model has for `name`."""
         with self._lock:
             pid, _ = self._person(name)
+            return int(self._guard(lambda: self._db.execute(
+                "SELECT count(*) FROM negatives WHERE person_id = %s AND model_id = %s",
+                (pid, self.model_id)).fetchone()[0]))
 
-            def write() -> int:
-                c = self._db
-                with c.transaction():
-                    gone = c.execute("SELECT count(*) FROM templates WHERE person_id = %s",
-                                     (pid,)).fetchone()[0]
-                    c.execute("DELETE FROM people WHERE id = %s", (pid,))
-                    c.execute("INSERT INTO changes (kind, person_id) VALUES ('remove', %s)",
-                              (pid,))
-                return int(gone)
+    def rename(self, old: str, new: str) -> str:
+        """Give `old` (any case or spelling) the name `new`, which must not belong to someone
+        else; returns the name `old` was stored under. One transaction."""
+        new = clean_name(new)
 
+        def write() -> str:
+            c = self._db
+            with c.transaction():
+                schema.lock_name(c, name_key(new))
+                pid, stored = self._person(old, c)
+                clash = schema.find_person(c, new, other_than=pid)
+                if clash:
+                    raise GalleryError(f"cannot rename {stored!r}: {clash[1]!r} already exists")
+                c.execute("UPDATE people SET name = %s, name_key = %s, updated = %s "
+                          "WHERE id = %s", (new, name_key(new), _now(), pid))
+                schema.log_change(c, "rename", pid)
+            return stored
+
+        with self._lock:
+            return self._guard(write)
+
+    def remove(self, name: str) -> int:
+        """Delete `name` (any case or spelling) and their templates; returns templates gone."""
+        def write() -> int:
+            c = self._db
+            with c.transaction():
+                pid, _ = self._person(name, c)
+                gone = c.execute("SELECT count(*) FROM templates WHERE person_id = %s",
+                                 (pid,)).fetchone()[0]
+                c.execute("DELETE FROM people WHERE id = %s", (pid,))
+                schema.log_change(c, "remove", pid)
+            return int(gone)
+
+        with self._lock:
             return self._guard(write)
 
     # -- lifetime --------------------------------------------------------------------------
@@ -402,10 +505,12 @@ class PgGallery:
                 f"{self.other_model_templates} templates were made by another model than "
                 f"{self.model_id} and are not searched; enrol those people again to use them")
 
-    def _person(self, name: str) -> tuple[int, str]:
-        cleaned = clean_name(name)
-        row = self._guard(lambda: self._db.execute(
-            "SELECT id, name FROM people WHERE lower(name) = lower(%s)", (cleaned,)).fetchone())
+    def _person(self, name: str, conn: psycopg.Connection | None = None) -> tuple[int, str]:
+        """(id, stored name) of `name` in any case or Unicode spelling (read through `conn`,
+        e.g. inside a write transaction); GalleryError when no one is called that."""
+        cleaned = lookup_name(name)
+        c = conn if conn is not None else self._db
+        row = self._guard(lambda: schema.find_person(c, cleaned, name.strip()))
         if row is None:
             raise GalleryError(f"no one called {cleaned!r} is enrolled in the central gallery")
         return int(row[0]), row[1]
@@ -423,6 +528,11 @@ class PgGallery:
         if (norms < 1e-6).any():
             raise GalleryError("an embedding is all zeros")
         return np.ascontiguousarray(arr / norms, dtype=np.float32)
+
+
+def _next_id(c, table: str) -> int:
+    """The id the next row of `table` gets (sealing binds a blob to its row's id)."""
+    return c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", (table,)).fetchone()[0]
 
 
 def _per_row(values: list | None, n: int, what: str) -> list:
