@@ -84,17 +84,47 @@ def figures(reader: FrameReader, latencies: list[float], meter: ResourceMeter) -
     }
 
 
+def _photo_folders(root: Path) -> list[Path]:
+    """`root` if it holds images itself, else every folder below it that does (one person
+    each, like ``faces-dev/people/<name>``), in name order."""
+    def has_images(folder: Path) -> bool:
+        return any(p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir() if p.is_file())
+
+    if not root.is_dir():
+        raise FaceLensError(f"{root}: no such folder")
+    if has_images(root) and not any(p.is_dir() for p in root.iterdir()):
+        return [root]
+    return [f for f in sorted([root, *(p for p in root.rglob("*") if p.is_dir())])
+            if has_images(f)]
+
+
 def sample_faces(engine: FaceEngine, photos: Path | None = None,
                  limit: int = 6) -> list[np.ndarray]:
-    """Face photos for the video: one per subfolder (or file) of `photos`, else the six faces
-    of insightface's bundled group photo, cropped square around each face."""
+    """Face photos for the video, each of a different person: the first photo with exactly one
+    face of each folder holding photos (all of them for a flat folder) of `photos`, else the
+    six faces of insightface's bundled group photo, cropped square around each face. Photos
+    with no face or several (group photos, pictures without people) are passed over; fewer
+    than `limit` usable people is an error, since a repeated face would be two actors."""
     if photos is not None:
-        folders = sorted(p for p in photos.iterdir() if p.is_dir()) or [photos]
-        picks = []
+        picks: list[np.ndarray] = []
+        folders = _photo_folders(photos)
+        flat = folders == [photos]
         for folder in folders:
             files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            picks += files[:1] if folder != photos else files
-        return [load_image(p) for p in picks[:limit]]
+            for path in files:
+                image = load_image(path)
+                if len(engine.detect(image, 20)) == 1:
+                    picks.append(image)
+                    if not flat:
+                        break  # one photo per person folder
+            if len(picks) >= limit:
+                break
+        if len(picks) < limit:
+            raise FaceLensError(f"{photos}: {len(picks)} photo(s) of different people with "
+                                f"exactly one face found; the bench needs {limit} (one "
+                                "subfolder of photos per person, or a folder of one-face "
+                                "photos of different people)")
+        return picks[:limit]
     from ..engine.bench import sample_photo
 
     photo = sample_photo()
@@ -269,6 +299,11 @@ def run_bench(engine: FaceEngine, counts=(1, 3, 6), seconds: float = 10.0,
                 gallery = Gallery.open(Path(tmp) / f"gallery{n}-{motion}.db", engine.model_id,
                                        engine.dim)
                 enrolled = enrol_actors(engine, gallery, video, first, strangers)
+                if len(enrolled) < n - len(strangers):
+                    gallery.close()
+                    raise FaceLensError(f"{n} face(s), {motion} motion: only {len(enrolled)} "
+                                        f"of {n - len(strangers)} actors could be enrolled "
+                                        "from the video's first frame")
                 run = {"faces": n, "motion": motion, "speed": MOTIONS[motion],
                        "enrolled": len(enrolled), "strangers": len(strangers)}
                 log(f"{n} face(s), {motion} motion: pipeline...")
