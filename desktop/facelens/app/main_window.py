@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
+from ..gallery.central_limits import PACK_SWITCH, is_central, not_on_central, refuse_on_central
 from ..gallery.db import GalleryLocked
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
@@ -278,11 +279,10 @@ class MainWindow(QMainWindow):
         """Start re-embedding the stored face crops for a new pack's model, if any lack one."""
         from .reembed import GalleryReembedder
 
-        if not hasattr(self.gallery, "pending_reembed"):  # a central gallery's replica: its
-            return False  # templates per model come from the server (no re-embedding here)
         try:
             if not self.gallery.pending_reembed():
                 return False
+            refuse_on_central(self.gallery, PACK_SWITCH)  # its templates are the server's
         except FaceLensError as exc:
             self._notice(str(exc))
             return False
@@ -665,6 +665,10 @@ class MainWindow(QMainWindow):
             for key, value in vars(fresh).items():
                 setattr(self.controller.config, key, value)
             follow_unknown_settings(self)
+        if new.model_pack != old.model_pack and is_central(self.gallery):
+            self._notice(str(not_on_central(PACK_SWITCH)))  # refused: the old pack stays
+            new.model_pack = old.model_pack
+            self._save_settings(new)
         if (old.provider, old.model_pack) != (new.provider, new.model_pack):
             spec = self.controller.spec if self.controller else None
             if self.controller is not None:
