@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
-from ..gallery.central_limits import PACK_SWITCH, is_central, not_on_central, refuse_on_central
+from ..gallery.central_limits import PACK_SWITCH, is_central, not_on_central
 from ..gallery.db import GalleryLocked
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
@@ -280,11 +280,15 @@ class MainWindow(QMainWindow):
         from .reembed import GalleryReembedder
 
         try:
-            if not self.gallery.pending_reembed():
-                return False
-            refuse_on_central(self.gallery, PACK_SWITCH)  # its templates are the server's
+            pending = self.gallery.pending_reembed()
         except FaceLensError as exc:
             self._notice(str(exc))
+            return False
+        if not pending:
+            return False
+        if is_central(self.gallery):  # its templates are the server's: not re-embedded here
+            self._notice(f"{pending} stored face(s) have no template of {engine.model_id} and "
+                         f"cannot get one here: {not_on_central(PACK_SWITCH)}")
             return False
         self.reembedder = GalleryReembedder(self.gallery, engine, self.engine_lock, self)
 
@@ -637,7 +641,8 @@ class MainWindow(QMainWindow):
         folder = self.qsettings.value("data/home") or str(self.home)
         self.settings_dialog = SettingsDialog(
             self.settings, default, far, folder, note, self, far_table=self._far_table(),
-            pack=self.engine.pack_name if self.engine else None, gallery_size=self._gallery_size())
+            pack=self.engine.pack_name if self.engine else None, gallery_size=self._gallery_size(),
+            pack_refused=str(not_on_central(PACK_SWITCH)) if is_central(self.gallery) else "")
         self.settings_dialog.accepted.connect(
             lambda: self.apply_settings(self.settings_dialog.result_settings(),
                                         self.settings_dialog.data_folder()))

@@ -298,6 +298,12 @@ class ReplicatedGallery:
         return self.replica.path
 
     @property
+    def _codec(self) -> sealing.Codec:
+        """The replica's key (the server's): what the station's unknown-face store seals
+        with (`openset.unknowns.UnknownStore.for_home` reads it off the gallery)."""
+        return self.replica._codec
+
+    @property
     def damaged(self) -> list:
         """The replica's unreadable templates (left out of search), as `Gallery.damaged`."""
         return self.replica.damaged
