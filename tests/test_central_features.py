@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from facelens.gallery.central_limits import NotOnCentral
 from facelens.settings import Settings
-from pg_support import new_database, start, stop
+from pg_support import kill, new_database, restart, start, stop
 
 pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
 PACKAGE = Path(__file__).resolve().parents[1] / "desktop" / "facelens"
@@ -200,6 +200,8 @@ def test_cli_learn_and_models_use_are_refused_on_a_central_gallery(server, tmp_p
     assert learn.returncode == 2, learn.stderr
     assert f"facelens: error: {LEARNING_REFUSED}" in learn.stderr
     assert not adapter_paths(home, engine.model_id)[0].exists()
+    kept = _cli(home, "learn", "--remove", "--home", str(home))  # nothing learned: fine
+    assert kept.returncode == 0 and "no adapter to remove" in kept.stdout, kept.stderr
     use = _cli(home, "models", "use", "standard", "--home", str(home))
     assert use.returncode == 2, use.stderr
     assert f"facelens: error: {PACK_REFUSED}" in use.stderr
@@ -232,6 +234,27 @@ def test_the_station_refuses_learning_and_re_embedding_itself(server, tmp_path):
         assert station.remove_person("ada") == ("Ada", 2)
         assert station.people() == [] and not station.closed
     assert station.closed
+
+
+def test_deleting_a_photo_while_the_server_is_away_says_so_and_keeps_it(server, tmp_path):
+    from facelens.errors import GalleryError
+    from facelens.gallery.sync import ReplicatedGallery
+
+    url = new_database(server)
+    rng = np.random.default_rng(7)
+    with ReplicatedGallery.open(url, tmp_path / "a", "m/8", 8) as station:
+        station.enrol("Ada", rng.standard_normal((2, 8)).astype(np.float32))
+        ids = [t.id for t in station.templates("Ada")]
+        kill(server)
+        try:
+            with pytest.raises(GalleryError, match="^delete a photo of 'Ada': the central "
+                               "gallery .* is offline since .*; nothing was changed"):
+                station.remove_template("Ada", ids[0])
+            assert [t.id for t in station.templates("Ada")] == ids
+        finally:
+            restart(server)
+        assert station.remove_template("Ada", ids[0]).id == ids[0]  # back: it goes through
+        assert [t.id for t in station.templates("Ada")] == ids[1:]
 
 
 def _gallery_names_used(members: set[str]) -> set[str]:
