@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..attendance import AttendanceFault, AttendanceStore
 from ..errors import FaceLensError, GalleryError
+from ..gallery.central_limits import PACK_SWITCH, is_central, not_on_central
 from ..gallery.db import GalleryLocked
 from ..images import encode_jpeg
 from ..live.recognise import FaceCapture, LiveConfig
@@ -278,13 +279,16 @@ class MainWindow(QMainWindow):
         """Start re-embedding the stored face crops for a new pack's model, if any lack one."""
         from .reembed import GalleryReembedder
 
-        if not hasattr(self.gallery, "pending_reembed"):  # a central gallery's replica: its
-            return False  # templates per model come from the server (no re-embedding here)
         try:
-            if not self.gallery.pending_reembed():
-                return False
+            pending = self.gallery.pending_reembed()
         except FaceLensError as exc:
             self._notice(str(exc))
+            return False
+        if not pending:
+            return False
+        if is_central(self.gallery):  # its templates are the server's: not re-embedded here
+            self._notice(f"{pending} stored face(s) have no template of {engine.model_id} and "
+                         f"cannot get one here: {not_on_central(PACK_SWITCH)}")
             return False
         self.reembedder = GalleryReembedder(self.gallery, engine, self.engine_lock, self)
 
@@ -637,7 +641,8 @@ class MainWindow(QMainWindow):
         folder = self.qsettings.value("data/home") or str(self.home)
         self.settings_dialog = SettingsDialog(
             self.settings, default, far, folder, note, self, far_table=self._far_table(),
-            pack=self.engine.pack_name if self.engine else None, gallery_size=self._gallery_size())
+            pack=self.engine.pack_name if self.engine else None, gallery_size=self._gallery_size(),
+            pack_refused=str(not_on_central(PACK_SWITCH)) if is_central(self.gallery) else "")
         self.settings_dialog.accepted.connect(
             lambda: self.apply_settings(self.settings_dialog.result_settings(),
                                         self.settings_dialog.data_folder()))
@@ -665,6 +670,10 @@ class MainWindow(QMainWindow):
             for key, value in vars(fresh).items():
                 setattr(self.controller.config, key, value)
             follow_unknown_settings(self)
+        if new.model_pack != old.model_pack and is_central(self.gallery):
+            self._notice(str(not_on_central(PACK_SWITCH)))  # refused: the old pack stays
+            new.model_pack = old.model_pack
+            self._save_settings(new)
         if (old.provider, old.model_pack) != (new.provider, new.model_pack):
             spec = self.controller.spec if self.controller else None
             if self.controller is not None:

@@ -80,7 +80,9 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, default_threshold: float, far: float | None,
                  data_folder: str, provider_note: str = "", parent=None,
                  far_table: FarTable | None = None, pack: str | None = None,
-                 gallery_size: int | None = None):
+                 gallery_size: int | None = None, pack_refused: str = ""):
+        """`pack_refused`: why the pack cannot be changed here (a central gallery), shown
+        in place of the pack's description, with the choice disabled."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
@@ -119,6 +121,10 @@ class SettingsDialog(QDialog):
         self.pack_info = QLabel(pack_text(settings.model_pack))
         self.pack_info.setWordWrap(True)
         self.pack.currentTextChanged.connect(self._show_pack)
+        if pack_refused:
+            self.pack.setEnabled(False)
+            self.pack.setToolTip(pack_refused)
+            self.pack_info.setText(pack_refused)
         self.folder = QLineEdit(data_folder)
         browse = QPushButton("Choose...")
         browse.clicked.connect(self._browse)

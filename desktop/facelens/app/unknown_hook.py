@@ -6,12 +6,15 @@ from __future__ import annotations
 
 def _learn(window) -> str:
     """Run `facelens learn` on the window's gallery; what it decided, in words."""
+    from ..gallery.central_limits import LEARNING, is_central, not_on_central
     from ..openset.adapter import learn as learn_adapter
     from ..openset.adapter import save as save_adapter
 
     g, engine = window.gallery, window.engine
     if g is None or engine is None:
         return "Nothing to learn from yet"
+    if is_central(g):
+        return str(not_on_central(LEARNING))
     from ..openset.adapter import with_unknowns
 
     g.set_adapter(None)
@@ -41,6 +44,11 @@ def hook_unknowns(window):
     panel = UnknownReviewPanel(lambda: store, lambda: window.gallery,
                                lambda: window.controller.config.threshold,
                                lambda: _learn(window))
+    from ..gallery.central_limits import LEARNING, is_central, not_on_central
+
+    if is_central(window.gallery):  # refused up front: the button says why
+        panel.learn_button.setEnabled(False)
+        panel.learn_button.setToolTip(str(not_on_central(LEARNING)))
     panel.changed.connect(lambda: (window.people.refresh(), window._gallery_changed()))
     panel.message.connect(lambda m: window.status.showMessage(m, 5000))
     window.tabs.addTab(panel, "Unknown faces")

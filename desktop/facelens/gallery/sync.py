@@ -31,9 +31,11 @@ import numpy as np
 from ..errors import GalleryError
 from ..openset import negatives as negative_store
 from . import db, sealing
+from .central_limits import LEARNING, PACK_SWITCH, not_on_central
 from .central_status import REPLICA_FILE, STATE_FILE, describe, queued_rows
+from .crops import ReembedProgress, ReembedReport
 from .gallery import Gallery
-from .records import Match, Person
+from .records import Match, Person, Template
 from .station import station_id
 
 ATTENDANCE_DB = "attendance.db"  # kiosk.factory's names (the engine imports no kiosk)
@@ -140,8 +142,11 @@ class ReplicatedGallery:
     """The central gallery as a station sees it: searched locally, kept fresh by `sync`.
 
     Offers what `Gallery` offers (see `backend.GalleryBackend`); `status` says whether the
-    server is reachable and how many rows wait in the outbox.
+    server is reachable and how many rows wait in the outbox. Learning an adapter and
+    re-embedding for another pack are refused (`central_limits`).
     """
+
+    central = True  # see central_limits.is_central
 
     def __init__(self, url: str, home: Path, model_id: str, dim: int,
                  connect_timeout_s: int = 2, passphrase: sealing.Passphrase = None) -> None:
@@ -293,6 +298,12 @@ class ReplicatedGallery:
         return self.replica.path
 
     @property
+    def _codec(self) -> sealing.Codec:
+        """The replica's key (the server's): what the station's unknown-face store seals
+        with (`openset.unknowns.UnknownStore.for_home` reads it off the gallery)."""
+        return self.replica._codec
+
+    @property
     def damaged(self) -> list:
         """The replica's unreadable templates (left out of search), as `Gallery.damaged`."""
         return self.replica.damaged
@@ -346,6 +357,41 @@ class ReplicatedGallery:
     def remove(self, name: str) -> int:
         return self._write(f"remove {name!r}", lambda c: c.remove(name))
 
+    def remove_person(self, name: str) -> tuple[str, int]:
+        """Delete `name` on the server; returns (the name as stored, templates gone)."""
+        return self._write(f"remove {name!r}", lambda c: c.remove_person(name))
+
+    def templates(self, name: str) -> list[Template]:
+        """`name`'s templates as last synced (the People tab's photo strip)."""
+        return self.replica.templates(name)
+
+    def remove_template(self, name: str, template_id: int) -> Template:
+        """Delete one photo (template) of `name` on the server; every station follows."""
+        return self._write(f"delete a photo of {name!r}",
+                           lambda c: c.remove_template(name, template_id))
+
+    # -- refused on a central gallery (central_limits) ---------------------------------------
+
+    def pending_reembed(self) -> int:
+        """Face crops in the replica without a template of this model (read only)."""
+        return self.replica.pending_reembed()
+
+    def reembed(self, embed: Callable, progress: ReembedProgress | None = None,
+                batch: int = 16) -> ReembedReport:
+        """Refused: the server's templates belong to the pack every station runs."""
+        raise not_on_central(PACK_SWITCH)
+
+    def set_adapter(self, w: np.ndarray | None) -> None:
+        """None is accepted (no adapter is ever applied here); a learned map is refused."""
+        if w is not None:
+            raise not_on_central(LEARNING)
+
+    def learning_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The replica's vectors, owners and negatives (read only; site calibration uses
+        them). Training an adapter on them is refused by `set_adapter` and up front."""
+        with self._lock:
+            return self.replica.learning_data()
+
     def export(self, path: Path) -> None:
         """Write this station's replica (the central gallery as last synced) to `path`."""
         with self._lock:
@@ -370,6 +416,10 @@ class ReplicatedGallery:
         return count
 
     # -- lifetime --------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._stop.is_set()
 
     def close(self) -> None:
         self._stop.set()  # also tells `status` not to read the closed outbox

@@ -31,7 +31,12 @@ def switch_pack(home: Path, name: str, provider: str = "auto",
     settings still name the old pack and nothing is lost.
     """
     from ..engine.recognizer import FaceEngine
+    from ..gallery.backend import gallery_location, is_url
+    from ..gallery.central_limits import PACK_SWITCH, not_on_central
+    from ..gallery.gallery import default_db_path
 
+    if is_url(gallery_location(default_db_path(home), Settings.load(home).gallery_url)):
+        raise not_on_central(PACK_SWITCH)  # before any pack is built or loaded
     engine = FaceEngine.load(name, provider, progress=build_progress)
     with open_for_home(home, engine.model_id, engine.dim, prompt=prompt) as gallery:
         report = gallery.reembed(engine.embed, embed_progress)

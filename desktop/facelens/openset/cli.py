@@ -89,6 +89,9 @@ def cmd_learn(args: argparse.Namespace) -> int:
         emit(args, {"removed": found, "model_id": ctx.engine.model_id},
              "adapter removed" if found else "no adapter to remove")
         return 0
+    from ..gallery.central_limits import LEARNING, refuse_on_central
+
+    refuse_on_central(ctx.gallery, LEARNING)  # before any training, nothing saved
     ctx.gallery.set_adapter(None)  # learn on the embeddings as the model makes them
     x, labels, neg_of = with_unknowns(ctx.gallery.learning_data(), _unknown_store(ctx))
     w, report = adapter.learn(x, labels, neg_of, ctx.threshold)

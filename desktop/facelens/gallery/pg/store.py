@@ -28,7 +28,7 @@ from .. import crops as crop_store
 from .. import sealing
 from ..index import TemplateIndex
 from ..names import clean_name, lookup_name, name_key
-from ..records import Match, Person
+from ..records import Match, Person, Template
 from . import schema
 from .url import mask_url
 
@@ -73,6 +73,8 @@ def _first_line(exc: BaseException) -> str:
 
 class PgGallery:
     """People and templates on a PostgreSQL server. Thread-safe (one connection, a lock)."""
+
+    central = True  # see central_limits.is_central
 
     def __init__(self, conn: psycopg.Connection, url: str, model_id: str, dim: int) -> None:
         self._conn: psycopg.Connection | None = conn
@@ -450,15 +452,62 @@ class PgGallery:
 
     def remove(self, name: str) -> int:
         """Delete `name` (any case or spelling) and their templates; returns templates gone."""
-        def write() -> int:
+        return self.remove_person(name)[1]
+
+    def remove_person(self, name: str) -> tuple[str, int]:
+        """Delete `name` with all their templates; returns (the name as stored, templates
+        gone). Looked up and deleted in one transaction."""
+        def write() -> tuple[str, int]:
             c = self._db
             with c.transaction():
-                pid, _ = self._person(name, c)
+                pid, stored = self._person(name, c)
                 gone = c.execute("SELECT count(*) FROM templates WHERE person_id = %s",
                                  (pid,)).fetchone()[0]
                 c.execute("DELETE FROM people WHERE id = %s", (pid,))
                 schema.log_change(c, "remove", pid)
-            return int(gone)
+            return stored, int(gone)
+
+        with self._lock:
+            return self._guard(write)
+
+    # -- one person's templates (the People tab's photo strip) ------------------------------
+
+    def templates(self, name: str) -> list[Template]:
+        """`name`'s templates, oldest first, with their thumbnails (decrypted if sealed)."""
+        with self._lock:
+            pid, _ = self._person(name)
+            rows = self._guard(lambda: self._db.execute(
+                "SELECT id, model_id, dim, source, created, thumbnail FROM templates "
+                "WHERE person_id = %s ORDER BY id", (pid,)).fetchall())
+            return [Template(tid, pid, model, src, created,
+                             model == self.model_id and dim == self.dim,
+                             self.open_thumbnail(tid, pid, thumb))
+                    for tid, model, dim, src, created, thumb in rows]
+
+    def remove_template(self, name: str, template_id: int) -> Template:
+        """Delete one template of `name` and its face crop (unless another template was made
+        from it), in one transaction; returns what was deleted. Every station's replica
+        follows at its next sync. GalleryError when the template is not `name`'s (e.g.
+        deleted meanwhile): then nothing is deleted. The person stays enrolled."""
+        def write() -> Template:
+            c = self._db
+            with c.transaction():
+                pid, stored = self._person(name, c)
+                row = c.execute("DELETE FROM templates WHERE id = %s AND person_id = %s "
+                                "RETURNING model_id, dim, source, created, crop_id",
+                                (int(template_id), pid)).fetchone()
+                if row is None:
+                    raise GalleryError(f"{stored!r} has no photo (template) {template_id} in "
+                                       "the central gallery; it may have been deleted "
+                                       "already: refresh the list")
+                model, dim, src, created, cid = row
+                if cid is not None:  # the photo goes too, so no station re-embeds it
+                    c.execute("DELETE FROM crops k WHERE k.id = %s AND NOT EXISTS (SELECT 1 "
+                              "FROM templates t WHERE t.crop_id = k.id)", (cid,))
+                c.execute("UPDATE people SET updated = %s WHERE id = %s", (_now(), pid))
+                schema.log_change(c, "remove_template", pid)
+            return Template(int(template_id), pid, model, src, created,
+                            model == self.model_id and dim == self.dim)
 
         with self._lock:
             return self._guard(write)
