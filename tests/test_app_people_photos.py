@@ -103,3 +103,18 @@ def test_people_list_follows_changes_made_by_another_process(make_window, engine
     assert window.people.visible_names() == ["Amy", "Bernadette", "John Simm", "Rajesh"]
     claims = [window.verify.person.itemData(i) for i in range(window.verify.person.count())]
     assert "Rajesh" in claims and "Raj" not in claims
+
+
+def test_a_deleted_photo_does_not_come_back_with_another_pack(engine, templates, tmp_path):
+    """Its stored face crop goes with it: a pack switch (another model re-embedding the crops)
+    finds two photos left, not three."""
+    path = tmp_path / "g.db"
+    amy = templates["Amy"]
+    with Gallery.open(path, engine.model_id, engine.dim) as g:
+        g.enrol("Amy", np.stack([r.embedding for r in amy]), crops=[r.thumbnail for r in amy])
+        with Gallery.open(path, "another-pack-model", engine.dim) as other:
+            assert other.pending_reembed() == 3
+        g.remove_template("Amy", g.templates("Amy")[1].id)
+        assert len(g.templates("Amy")) == 2
+    with Gallery.open(path, "another-pack-model", engine.dim) as other:
+        assert other.pending_reembed() == 2

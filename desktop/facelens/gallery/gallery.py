@@ -669,7 +669,8 @@ class Gallery:
 
         GalleryError when `name` is not enrolled or the template is not theirs (e.g. another
         process deleted it meanwhile): then nothing is deleted. The person stays enrolled,
-        also with no templates left.
+        also with no templates left. The photo's stored face crop goes too, with the templates
+        other packs made from it, so a later pack switch cannot bring the photo back.
         """
         with self._lock:
             pid, stored = self._person(name)
@@ -682,6 +683,14 @@ class Gallery:
                     if row is None:
                         raise GalleryError(f"{stored!r} has no photo (template) {template_id}; "
                                            "it may have been deleted already: refresh the list")
+                    crop_id = c.execute("SELECT crop_id FROM templates WHERE id = ?",
+                                        (int(template_id),)).fetchone()[0] \
+                        if db.has_crops(c) else None
+                    if crop_id is not None:  # the photo itself: its crop and every template
+                        c.execute("DELETE FROM templates WHERE crop_id = ? AND person_id = ?",
+                                  (crop_id, pid))
+                        c.execute("DELETE FROM crops WHERE id = ? AND person_id = ?",
+                                  (crop_id, pid))
                     c.execute("DELETE FROM templates WHERE id = ?", (int(template_id),))
                     c.execute("UPDATE people SET updated = ? WHERE id = ?", (_now(), pid))
                 model, dim, src, created = row
