@@ -15,14 +15,18 @@ def _learn(window) -> str:
         return "Nothing to learn from yet"
     if is_central(g):
         return str(not_on_central(LEARNING))
+    from ..errors import FaceLensError
     from ..openset.adapter import with_unknowns
 
-    g.set_adapter(None)
-    data = with_unknowns(g.learning_data(), window.unknown_panel.store())
-    w, report = learn_adapter(*data, window.controller.config.threshold)
-    if w is not None:
-        save_adapter(window.home, engine.model_id, w, report)
-        g.set_adapter(w)
+    try:  # e.g. a locked or damaged gallery file: said in the panel, not lost in the slot
+        g.set_adapter(None)
+        data = with_unknowns(g.learning_data(), window.unknown_panel.store())
+        w, report = learn_adapter(*data, window.controller.config.threshold)
+        if w is not None:
+            save_adapter(window.home, engine.model_id, w, report)
+            g.set_adapter(w)
+    except FaceLensError as exc:
+        return f"Learning failed: {exc}"
     return ("Adapter applied: " if w is not None else "Adapter not applied: ") + report.why
 
 
