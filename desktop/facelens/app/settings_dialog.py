@@ -149,7 +149,8 @@ class SettingsDialog(QDialog):
         form.addRow("Minimum face size", self.min_face)
         form.addRow("Re-check a face every", self.recheck)
         form.addRow("Provider", self.provider)
-        form.addRow("", self.provider_note)
+        if provider_note:  # no empty row when there is nothing to say
+            form.addRow("", self.provider_note)
         self.unknown_review, self.site_calibration = openset_checks(settings)
         form.addRow("Unknown faces", self.unknown_review)
         form.addRow("", self.site_calibration)
