@@ -54,7 +54,7 @@ class LiveConfig:
     recheck_frames: int = 15  # a judged track is embedded again after this many frames
     retry_frames: int = 3  # a track that could not be judged (blurry), or is not yet named
     # and has fewer than POOL pooled crops, is checked again this soon
-    detect_every: int = 2  # frames between detections (at most; slower if detection is slow)
+    detect_every: int = 4  # frames between detections (at most; slower if detection is slow)
     verify_every: int = 3  # frames between 1:1 checks of the claimed person
 
 
