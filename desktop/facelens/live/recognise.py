@@ -257,7 +257,7 @@ class Recogniser:
 
     def _check(self, image: np.ndarray, fid: int, due: list[tuple[Track, object]]) -> None:
         """Quality-check and embed the due faces in one batch; feed the gallery's answers."""
-        todo, crops, states, reports = [], [], {}, {}
+        todo, crops, states, reports, filling = [], [], {}, {}, set()
         for track, face in due:
             crop, report = self._assess(image, face)
             reports[track.track_id] = report
@@ -271,6 +271,8 @@ class Recogniser:
                 embs = self.engine.embed(crops)
             with self._state:
                 for track, emb in zip(todo, embs, strict=True):
+                    if len(track.embeddings) < POOL:
+                        filling.add(track.track_id)
                     track.embeddings.append(emb)
                 pools = np.stack([pooled(t.embeddings) for t in todo])
             matches = self.gallery.identify(pools, -1.0) if self.gallery is not None \
@@ -282,7 +284,7 @@ class Recogniser:
             for track, match in zip(todo, matches, strict=True):
                 name, similarity = (None, 0.0) if match is None \
                     else (match.name, match.similarity)
-                if track.smoother.current is None and len(track.embeddings) <= POOL:
+                if track.smoother.current is None and track.track_id in filling:
                     track.smoother.restart(name, similarity)  # the pool grew: judge it anew
                 else:
                     track.smoother.add(name, similarity)
