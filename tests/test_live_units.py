@@ -67,6 +67,15 @@ def test_smoother_stranger_never_named():
         assert name is None and score < 0.4
 
 
+def test_smoother_restart_judges_the_newest_answer_alone():
+    sm = ScoreSmoother()
+    sm.add("amy", 0.3)
+    sm.add("amy", 0.35)
+    assert sm.decide(0.5)[0] is None
+    sm.restart("amy", 0.6)  # a larger pool of the same track's crops supersedes the earlier
+    assert len(sm) == 1 and sm.decide(0.5) == ("amy", pytest.approx(0.6))
+
+
 def test_parse_source(tmp_path):
     assert parse_source("0") == SourceSpec("camera", 0)
     assert parse_source("rtsp://cam/stream").kind == "url"

@@ -17,13 +17,15 @@ def _threads() -> int:
 
 
 def create_session(model: Path, provider: str = "auto", threads: int | None = None,
-                   dynamic_shapes: bool = False) -> ort.InferenceSession:
+                   dynamic_shapes: bool = False, spinning: bool = True) -> ort.InferenceSession:
     """Create an inference session on CUDA when asked/available and it really loads, else CPU.
 
     onnxruntime-gpu lists CUDA even where its libraries are missing, so the session's own
     provider list is what counts: read it with :func:`session_provider`. With
     `dynamic_shapes` (inputs whose size changes call to call) the memory arena is off, so
-    buffers sized for one input are not kept for the life of the process.
+    buffers sized for one input are not kept for the life of the process. Without
+    `spinning` the session's worker threads sleep instead of busy-waiting between calls:
+    less CPU for a model run in short bursts (the live embedder), at no cost in speed there.
     """
     if provider not in PROVIDER_CHOICES:
         raise ValueError(f"provider must be one of {PROVIDER_CHOICES}, not {provider!r}")
@@ -32,6 +34,8 @@ def create_session(model: Path, provider: str = "auto", threads: int | None = No
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.log_severity_level = 3
+    if not spinning:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if dynamic_shapes:
         opts.enable_cpu_mem_arena = False
         opts.enable_mem_pattern = False

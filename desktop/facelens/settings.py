@@ -43,7 +43,7 @@ class Settings:
     min_face: int = setting(40, min=8, max=4000)  # pixels, in the full-resolution frame
     detect_scale: float = setting(0.5, min=0.1, max=1.0)  # live detection's frame scale
     recheck_frames: int = setting(15, min=1, max=10000)  # re-embed a track every n frames
-    detect_every: int = setting(2, min=1, max=1000)  # live detection on every n-th frame
+    detect_every: int = setting(4, min=1, max=1000)  # live detection on every n-th frame
     keep_thumbnails: bool = True
     attendance_mode: bool = False  # log recognised people in the data folder's attendance.db
     attendance_window_s: float = setting(300.0, min=0.0, max=7 * 86400.0)  # once per window

@@ -3,7 +3,10 @@
 ``label(frame)`` follows every track to the new frame by template matching and emits the
 scene with each track's current label; it runs on every frame. ``analyse(job)`` detects faces
 on a downscaled frame, reconciles them with the tracks, and embeds faces whose track is new or
-due for a re-check (one batch), then feeds the gallery's answers to each track's smoother.
+due for a re-check (one batch). Each track's identity is the mean of its last few embeddings
+(single crops jitter with the landmarks); the gallery's answer for it feeds the track's
+smoother. A track not yet named is checked again at every detection until that pool is full,
+and judged on its newest pool alone (it supersedes the smaller pools before it).
 The pipeline runs the two on separate threads; :meth:`Recogniser.process` runs both in turn.
 """
 
@@ -33,7 +36,7 @@ from .scene import (
     VerifyResult,
 )
 from .sources import Frame
-from .tracker import IouTracker, Track
+from .tracker import POOL, IouTracker, Track, pooled
 
 if TYPE_CHECKING:
     from ..engine.recognizer import FaceEngine
@@ -49,8 +52,9 @@ class LiveConfig:
     detect_scale: float = 0.5  # detection runs on the frame scaled by this
     min_face: int = 40  # full-frame pixels; smaller faces are marked "too small"
     recheck_frames: int = 15  # a judged track is embedded again after this many frames
-    retry_frames: int = 3  # a track that could not be judged (blurry) is retried sooner
-    detect_every: int = 2  # frames between detections (at most; slower if detection is slow)
+    retry_frames: int = 3  # a track that could not be judged (blurry), or is not yet named
+    # and has fewer than POOL pooled crops, is checked again this soon
+    detect_every: int = 4  # frames between detections (at most; slower if detection is slow)
     verify_every: int = 3  # frames between 1:1 checks of the claimed person
 
 
@@ -235,7 +239,9 @@ class Recogniser:
             return False
         if track.last_checked is None:
             return True
-        wait = self.config.retry_frames if track.quality_state else self.config.recheck_frames
+        unsure = track.smoother.current is None and len(track.embeddings) < POOL
+        wait = self.config.retry_frames if track.quality_state or unsure \
+            else self.config.recheck_frames
         return fid - track.last_checked >= wait
 
     def _align(self, image: np.ndarray, face) -> np.ndarray:
@@ -251,7 +257,7 @@ class Recogniser:
 
     def _check(self, image: np.ndarray, fid: int, due: list[tuple[Track, object]]) -> None:
         """Quality-check and embed the due faces in one batch; feed the gallery's answers."""
-        todo, crops, states, reports = [], [], {}, {}
+        todo, crops, states, reports, filling = [], [], {}, {}, set()
         for track, face in due:
             crop, report = self._assess(image, face)
             reports[track.track_id] = report
@@ -263,17 +269,25 @@ class Recogniser:
         if crops:
             with self.lock:
                 embs = self.engine.embed(crops)
-            matches = self.gallery.identify(embs, -1.0) if self.gallery is not None \
+            with self._state:
+                for track, emb in zip(todo, embs, strict=True):
+                    if len(track.embeddings) < POOL:
+                        filling.add(track.track_id)
+                    track.embeddings.append(emb)
+                pools = np.stack([pooled(t.embeddings) for t in todo])
+            matches = self.gallery.identify(pools, -1.0) if self.gallery is not None \
                 else [None] * len(todo)
         with self._state:
             for track, _ in due:
                 track.last_checked = fid
                 track.quality_state = states[track.track_id]
             for track, match in zip(todo, matches, strict=True):
-                if match is None:
-                    track.smoother.add(None, 0.0)
+                name, similarity = (None, 0.0) if match is None \
+                    else (match.name, match.similarity)
+                if track.smoother.current is None and track.track_id in filling:
+                    track.smoother.restart(name, similarity)  # the pool grew: judge it anew
                 else:
-                    track.smoother.add(match.name, match.similarity)
+                    track.smoother.add(name, similarity)
             sink, alive = self.unknown_sink, {t.track_id for t in self.tracker.tracks}
         if sink is not None:  # unknown-face review: candidates, then the tracks that ended
             sink.threshold = self.config.threshold

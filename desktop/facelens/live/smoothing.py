@@ -48,6 +48,12 @@ class ScoreSmoother:
         self.history.append((name, float(similarity)))
         self._decided = None
 
+    def restart(self, name: str | None, similarity: float) -> None:
+        """Forget the history and record one observation: the newest answer supersedes the
+        earlier ones (a track's pooled identity that has grown by one more crop)."""
+        self.history.clear()
+        self.add(name, similarity)
+
     def score(self, name: str | None) -> float:
         """Smoothed similarity of `name` over the window."""
         series = np.array([s if n == name else 0.0 for n, s in self.history], np.float32)

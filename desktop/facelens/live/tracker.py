@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +11,15 @@ from ..engine.faces import iou_matrix
 from .smoothing import ScoreSmoother
 
 __all__ = ["IouTracker", "Track", "iou_matrix"]
+
+POOL = 5  # recent good-quality embeddings pooled into a track's identity
+
+
+def pooled(embeddings) -> np.ndarray:
+    """The unit-length mean of unit-length embeddings [k, dim] (template pooling, as video
+    face recognition does: alignment jitter of single crops averages out)."""
+    mean = np.mean(np.asarray(embeddings, np.float32), axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-10)
 
 
 @dataclass
@@ -27,6 +37,7 @@ class Track:
     seen_frame: int = -1  # frame id of the last detection that matched this track
     box_frame: int = -1  # frame id the box was last followed to
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))  # px/frame
+    embeddings: deque = field(default_factory=lambda: deque(maxlen=POOL))  # recent, unit length
 
 
 class IouTracker:
@@ -73,3 +84,4 @@ class IouTracker:
         for track in self.tracks:
             track.smoother = ScoreSmoother()
             track.last_checked = None
+            track.embeddings.clear()

@@ -14,7 +14,8 @@ class BatchedEmbedder:
     """An embedding network run in batches; subclasses turn BGR crops into its input."""
 
     def __init__(self, model: str | Path, provider: str = "auto", max_batch: int = 16):
-        self.session = create_session(model, provider)
+        # run in short bursts (a few crops per live detection): idle threads sleep, not spin
+        self.session = create_session(model, provider, spinning=False)
         self.input = self.session.get_inputs()[0].name
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.max_batch = max_batch
