@@ -34,7 +34,7 @@ run: setup
 # The whole suite with the soak tests; the packaging tests (the wheel pip-installed in a fresh
 # venv, the Linux bundle under `env -i`; they build both first, minutes) run with
 # `make test-packaging`.
-PYTEST_ARGS ?= -m "not packaging"
+PYTEST_ARGS ?= -m "not packaging" --durations=15
 
 test: setup-test
 	$(VENV)/bin/ruff check desktop tests packaging
