@@ -172,6 +172,18 @@ def test_without_a_display_the_app_says_so(tmp_path):
     assert "no Qt platform plugin could be initialized" not in proc.stderr  # Qt's raw words
 
 
+def test_a_display_that_cannot_be_reached_is_named_not_the_locale_note(tmp_path):
+    """Under a "C" locale Qt first prints a note about UTF-8; the reason shown must be the
+    line that says why it failed (seen as "(Detected locale "C" ...)" from `env -i`)."""
+    proc = _open_window(tmp_path, _app_env(QT_QPA_PLATFORM="xcb", DISPLAY=":77",
+                                           WAYLAND_DISPLAY=None, LANG=None, LC_ALL="C",
+                                           LC_CTYPE=None))
+    assert proc.returncode == 3, proc.stderr
+    assert "Qt could not start its 'xcb' platform plugin (could not connect to display :77)" \
+        in proc.stderr, proc.stderr
+    assert "Detected locale" not in proc.stderr.split("facelens:", 1)[1]
+
+
 def test_a_missing_system_library_is_named_with_its_package(tmp_path):
     """The xcb plugin, copied with one of its libraries renamed to one that does not exist:
     Qt cannot start it, and the app names the library and says what to install."""

@@ -9,6 +9,7 @@ on the plugin) or that there is no display, then exits with code 3.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,22 @@ def missing_libraries(plugin: Path) -> list[str]:
     return sorted({line.split()[0] for line in out.splitlines() if "not found" in line})
 
 
+# Qt's notes that say nothing about why the window failed (printed under a "C" locale).
+_NOISE = ("Detected locale", "Qt depends on a UTF-8 locale", "If this causes problems",
+          "for more information")
+
+
+def qt_reason(qt_said: str) -> str:
+    """The line of Qt's start-up messages that says why it failed: the first naming a failure
+    ("could not connect to display ..."), else the first that is not a locale note."""
+    lines = [line.strip() for line in qt_said.splitlines()
+             if line.strip() and not line.strip().startswith(_NOISE)]
+    for line in lines:
+        if re.search(r"could not|cannot|can't|failed|unable|no such", line, re.IGNORECASE):
+            return line
+    return lines[0] if lines else "no reason given"
+
+
 def failure_message(platform: str, qt_said: str) -> str:
     """What to tell the user when Qt could not start platform plugin `platform`."""
     plugin = plugin_path(platform) if sys.platform.startswith("linux") else None
@@ -93,7 +110,7 @@ def failure_message(platform: str, qt_said: str) -> str:
     return ("facelens: the window cannot open: Qt could not start its '{}' platform plugin "
             "({}).\nCheck that a display is available, and that these packages are "
             "installed:\n\n    sudo apt-get install {}\n").format(
-                platform, qt_said.strip().splitlines()[0] if qt_said.strip() else "no reason",
+                platform, qt_reason(qt_said),
                 " ".join(ALL_PACKAGES))
 
 
