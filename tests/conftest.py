@@ -39,3 +39,23 @@ def t1_photo():
     from facelens.engine.bench import sample_photo
 
     return sample_photo()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real PostgreSQL 16 + pgvector server (PyPI `pgserver`), one per test module of the
+    central gallery (tests/pg_support.py); test_downloads.py's own `server` (HTTP) overrides
+    it there."""
+    from pg_support import start, stop
+
+    srv = start()
+    yield srv
+    stop(srv)
+
+
+@pytest.fixture
+def pg_url(server) -> str:
+    """An empty database of its own on `server`, for one test."""
+    from pg_support import new_database
+
+    return new_database(server)

@@ -13,16 +13,9 @@ from facelens.gallery import crops as crop_store
 from facelens.gallery.backend import open_backend
 from facelens.gallery.sync import ReplicatedGallery
 from facelens.images import load_image
-from pg_support import new_database, start, stop
+from pg_support import new_database
 
 psycopg = pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,9 @@ from facelens.errors import GalleryError
 from facelens.gallery.pg.store import PgGallery
 from facelens.gallery.sync import ReplicatedGallery
 from facelens.images import load_image
-from pg_support import new_database, start, stop
+from pg_support import new_database
 
 psycopg = pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
 
 
 def test_encrypted_central_gallery_stores_no_clear_vectors_and_still_recognises(

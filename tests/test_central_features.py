@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from facelens.gallery.central_limits import NotOnCentral
 from facelens.settings import Settings
-from pg_support import kill, new_database, restart, start, stop
+from pg_support import kill, new_database, restart
 
 pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
 PACKAGE = Path(__file__).resolve().parents[1] / "desktop" / "facelens"
@@ -32,13 +32,6 @@ LEARNING_REFUSED = ("Learning (an adapter from corrections, `facelens learn`) is
                     "available with a central gallery yet: ")
 PACK_REFUSED = ("Switching the model pack (re-embedding every template) is not available "
                 "with a central gallery yet: ")
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,9 @@ from facelens.attendance import AttendanceStore
 from facelens.cli import main
 from facelens.gallery import Gallery, default_db_path
 from facelens.images import load_image
-from pg_support import new_database, start, stop
+from pg_support import new_database
 
 psycopg = pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
 
 
 def _run(capsys, *argv: str) -> dict:

@@ -11,25 +11,12 @@ import pytest
 from facelens.errors import GalleryError
 from facelens.gallery.backend import open_backend
 from facelens.gallery.sync import ReplicatedGallery
-from pg_support import new_database, start, stop
 
 pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
 
 NFC = "José"
 NFD = unicodedata.normalize("NFD", "JOSÉ")
 WIDE = "ｊｏｓé"  # fullwidth letters: NFKC folds them
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
-
-
-@pytest.fixture
-def pg_url(server) -> str:
-    return new_database(server)
 
 
 def _vecs(n: int, seed: int = 0) -> np.ndarray:

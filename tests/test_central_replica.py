@@ -7,17 +7,10 @@ import numpy as np
 import pytest
 
 from facelens.gallery.sync import ReplicatedGallery, _read_changes, replica_change
-from pg_support import new_database, start, stop
+from pg_support import new_database
 
 pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
 DIM = 8
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
 
 
 def _content(station: ReplicatedGallery) -> dict:

@@ -14,17 +14,10 @@ from facelens.gallery.backend import GALLERY_URL_ENV
 from facelens.gallery.central_status import describe_text, server_label
 from facelens.gallery.sync import ReplicatedGallery
 from facelens.modelpack.pack import source_manifest
-from pg_support import new_database, start, stop
+from pg_support import new_database
 
 pytest.importorskip("psycopg", reason="the central gallery needs psycopg (central extra)")
 SPACE = source_manifest("lite")["embedding"]  # the default pack's model and size
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
 
 
 def _with_password(url: str, password: str) -> str:

@@ -12,19 +12,6 @@ from facelens.gallery import Gallery
 from facelens.gallery.backend import GalleryBackend, open_backend
 from facelens.gallery.pg.url import mask_url
 from facelens.images import load_image
-from pg_support import new_database, start, stop
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = start()
-    yield srv
-    stop(srv)
-
-
-@pytest.fixture
-def pg_url(server) -> str:
-    return new_database(server)
 
 
 def _embed(engine, path) -> np.ndarray:
